@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace Writeback.Cli;
+
+/// <summary>Every sub-command the CLI offers; each command family lives in its own file.</summary>
+internal static class CliCommands
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return DemoCommand.Create();
+    }
+}

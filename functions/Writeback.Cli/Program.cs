@@ -1,0 +1,10 @@
+using System.CommandLine;
+using Writeback.Cli;
+
+var root = new RootCommand("Writeback: reverse ETL from a warehouse's aggregates into a product PostgreSQL database.");
+foreach (var command in CliCommands.All())
+{
+    root.Subcommands.Add(command);
+}
+
+return await root.Parse(args).InvokeAsync();
