@@ -1,4 +1,33 @@
 #!/usr/bin/env bash
 # Tools the test suite uses besides .NET and PostgreSQL. Installed on first use so a fresh machine passes.
+#   tests/tools: npm packages the tests run (asl-validator checks every statemachines/*.asl.json).
 set -euo pipefail
-exit 0
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="$root/tests/tools"
+
+if ! command -v npm >/dev/null 2>&1; then
+    if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "writeback: installing node and npm for asl-validator…" >&2
+        apt-get install -y nodejs npm >&2 || { apt-get update >&2 && apt-get install -y nodejs npm >&2; }
+    else
+        echo "writeback: npm is missing; install Node.js 20+ so the tests can validate statemachines/ with asl-validator." >&2
+        exit 1
+    fi
+fi
+
+# npm writes node_modules/.package-lock.json on every install: older than package.json means a tool was added since.
+if [[ ! -f "$tools/node_modules/.package-lock.json" || "$tools/package.json" -nt "$tools/node_modules/.package-lock.json" ]]; then
+    echo "writeback: installing the npm test tools into tests/tools…" >&2
+    if [[ -f "$tools/package-lock.json" ]]; then
+        (cd "$tools" && npm ci --no-audit --no-fund >&2)
+    else
+        (cd "$tools" && npm install --no-audit --no-fund >&2)
+    fi
+fi
+
+# Deploy checks (tests/Writeback.Deploy.Tests): @cdktf/hcl2json comes with the npm tools above; `terraform fmt` needs
+# the terraform binary, which no package registry reachable here serves, so say so early instead of installing it.
+if ! command -v terraform >/dev/null 2>&1; then
+    echo "writeback: terraform is not on PATH; the infra/ formatting test will fail until Terraform >= 1.5 is installed." >&2
+fi

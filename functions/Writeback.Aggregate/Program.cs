@@ -1,4 +1,4 @@
-var builder = WebApplication.CreateSlimBuilder(args);
-var app = builder.Build();
-app.MapGet("/healthz", () => "ok");
+using Writeback.Aggregate.Http;
+
+var app = AggregateFunction.Build(args);
 app.Run();

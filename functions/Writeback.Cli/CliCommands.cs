@@ -8,5 +8,8 @@ internal static class CliCommands
     public static IEnumerable<Command> All()
     {
         yield return DemoCommand.Create();
+        yield return SfnCommand.Create();
+        yield return ServeCommand.Create();
+        yield return AggregateCommand.Create();
     }
 }

@@ -1,4 +1,8 @@
 using System.CommandLine;
+using System.Globalization;
+using Npgsql;
+using Writeback.Aggregate.Warehouse;
+using Writeback.Cli.Local;
 
 namespace Writeback.Cli;
 
@@ -6,12 +10,169 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var command = new Command("demo", "Run a batch through the whole path: warehouse → Parquet shards → event → trigger → state machine → PostgreSQL.");
-        command.SetAction(_ =>
+        var size = new Option<string>("--size") { Description = "Sample warehouse size: small, medium (≥ 1M result rows) or large.", DefaultValueFactory = _ => "small" };
+        var date = new Option<string?>("--date") { Description = "Business date (yyyy-MM-dd); default: yesterday (UTC)." };
+        var seed = new Option<long>("--seed") { Description = "Seed of the generated sample warehouse.", DefaultValueFactory = _ => SampleWarehouse.DefaultSeed };
+        var command = new Command("demo", "Run batches through the whole path on this machine: warehouse → Parquet shards → event → verified trigger → state machine → PostgreSQL.")
         {
-            Console.Error.WriteLine("writeback demo: the end-to-end flow is not built yet (issue 5).");
-            return 3;
+            size, date, seed,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (!WarehouseSizes.TryParse(parse.GetValue(size), out var warehouseSize))
+            {
+                return Fail($"--size must be small, medium or large, not '{parse.GetValue(size)}'.");
+            }
+
+            if (!CliDates.TryParseBusinessDate(parse.GetValue(date), out var businessDate, out var dateError))
+            {
+                return Fail(dateError);
+            }
+
+            if (Environment.GetEnvironmentVariable("WRITEBACK_PG") is not { Length: > 0 } connectionString)
+            {
+                return Fail("WRITEBACK_PG is not set. Run the demo as `./writeback demo`, which starts the project's PostgreSQL, or set WRITEBACK_PG to a connection string.");
+            }
+
+            Console.Error.WriteLine($"writeback demo: {warehouseSize.Name()} sample warehouse, business date {businessDate:yyyy-MM-dd}");
+            var outcome = await DemoRunner.RunAsync(
+                new DemoOptions { ConnectionString = connectionString, Size = warehouseSize, BusinessDate = businessDate, Seed = parse.GetValue(seed), StateFolder = ProjectPaths.State },
+                new ConsoleProgress(),
+                cancellationToken);
+            await PrintSummaryAsync(outcome, connectionString, businessDate, cancellationToken);
+            return outcome.Datasets.All(d => d.Succeeded) ? 0 : 1;
         });
         return command;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"writeback demo: {message}");
+        return 2;
+    }
+
+    private static async Task PrintSummaryAsync(DemoOutcome outcome, string connectionString, DateOnly businessDate, CancellationToken cancellationToken)
+    {
+        var w = outcome.Warehouse;
+        var o = Console.Out;
+        o.WriteLine();
+        o.WriteLine($"Warehouse  {w.Students:N0} students, {w.Classes:N0} classes, {w.Schools:N0} schools ({Relative(w.Path)}), ready in {Seconds(outcome.WarehouseDuration)}");
+        foreach (var d in outcome.Datasets)
+        {
+            var a = d.Aggregate;
+            o.WriteLine();
+            o.WriteLine($"{d.Dataset}  batch {a.BatchId}");
+            o.WriteLine($"  exported   {a.Rows:N0} rows in {a.Shards} Parquet shard(s), {a.Bytes / 1024.0 / 1024.0:N1} MiB  (query {Seconds(a.Timings.Query)}, write {Seconds(a.Timings.Write)}, publish {Seconds(a.Timings.Publish)})");
+            if (!d.Succeeded)
+            {
+                o.WriteLine($"  FAILED     {d.Status}: {d.Error}: {d.Cause}");
+            }
+            else if (d.Action == "load")
+            {
+                o.WriteLine($"  applied    {d.Count("inserted"):N0} inserted, {d.Count("updated"):N0} updated, {d.Count("deleted"):N0} deleted, {d.Count("unchanged"):N0} unchanged");
+            }
+            else
+            {
+                var reason = d.Output?["reason"]?.GetValue<string>();
+                o.WriteLine(d.Action == "applied"
+                    ? "  nothing to apply: this batch was applied before, so the product table is unchanged"
+                    : $"  skipped    {reason ?? "an older batch than the one applied"}");
+            }
+
+            o.WriteLine($"  steps      {string.Join(" · ", d.Steps.Select(s => $"{s.State} {Seconds(s.Duration)}"))}  (execution {Seconds(d.ExecutionDuration)})");
+            o.WriteLine($"  history    {Relative(d.HistoryPath ?? "")}");
+        }
+
+        await PrintSampleAsync(connectionString, businessDate, cancellationToken);
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        o.WriteLine();
+        o.WriteLine($"Look at the data:  PGPASSWORD='{builder.Password}' psql -h {builder.Host} -p {builder.Port} -U {builder.Username} -d {builder.Database}");
+        if (Environment.GetEnvironmentVariable("WRITEBACK_ROOT") is not null)
+        {
+            o.WriteLine("Stop that server: ./writeback db stop");
+        }
+    }
+
+    private static async Task PrintSampleAsync(string connectionString, DateOnly businessDate, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            SELECT student_id, class_id, study_minutes, tests_taken, average_score
+            FROM dashboard.student_daily
+            WHERE business_date = $1
+            ORDER BY study_minutes DESC, student_id
+            LIMIT 5
+            """;
+        try
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = businessDate });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            Console.Out.WriteLine();
+            Console.Out.WriteLine($"Top students by study minutes on {businessDate:yyyy-MM-dd} (dashboard.student_daily):");
+            Console.Out.WriteLine("  student_id  class_id  study_minutes  tests_taken  average_score");
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var score = reader.IsDBNull(4) ? "—" : reader.GetDecimal(4).ToString("0.00", CultureInfo.InvariantCulture);
+                Console.Out.WriteLine($"  {reader.GetInt64(0),10}  {reader.GetInt32(1),8}  {reader.GetInt32(2),13}  {reader.GetInt16(3),11}  {score,13}");
+            }
+        }
+        catch (PostgresException e)
+        {
+            Console.Error.WriteLine($"writeback demo: could not read the sample ({e.MessageText}).");
+        }
+    }
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds >= 1 ? $"{t.TotalSeconds:0.0} s" : $"{t.TotalMilliseconds:0} ms";
+
+    private static string Relative(string path) => Path.GetRelativePath(ProjectPaths.Root, path);
+
+    /// <summary>Progress on stderr: a line when the phase changes, and at most one a second while shards load.</summary>
+    private sealed class ConsoleProgress : IProgress<DemoProgress>
+    {
+        private string? _lastPhase;
+        private DateTime _lastLine;
+
+        public void Report(DemoProgress value)
+        {
+            var phaseChanged = value.Dataset + value.Phase != _lastPhase;
+            if (!phaseChanged && DateTime.UtcNow - _lastLine < TimeSpan.FromSeconds(1))
+            {
+                return;
+            }
+
+            _lastPhase = value.Dataset + value.Phase;
+            _lastLine = DateTime.UtcNow;
+            var line = $"[{value.Dataset}] {value.Phase}";
+            if (value.ShardsTotal > 0)
+            {
+                var rate = value.LoadElapsed.TotalSeconds > 0 ? value.RowsLoaded / value.LoadElapsed.TotalSeconds : 0;
+                line += $" — shards {value.ShardsLoaded}/{value.ShardsTotal}, {value.RowsLoaded:N0} rows, {rate:N0} rows/s";
+            }
+
+            Console.Error.WriteLine(line);
+        }
+    }
+}
+
+internal static class CliDates
+{
+    public static bool TryParseBusinessDate(string? text, out DateOnly date, out string error)
+    {
+        error = "";
+        if (string.IsNullOrEmpty(text))
+        {
+            date = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-1);
+            return true;
+        }
+
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date))
+        {
+            return true;
+        }
+
+        error = $"--date must be a date like 2026-11-25, not '{text}'.";
+        return false;
     }
 }

@@ -1,4 +1,5 @@
 using Writeback.Lambda;
+using Writeback.Steps;
 
 namespace Writeback.Cli;
 
@@ -10,7 +11,41 @@ internal static class LocalFunctions
 {
     public static IReadOnlyList<IFunctionHandler> Create(string? connectionString)
     {
-        _ = connectionString;
-        return [];
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            return [];
+        }
+
+        return StepHandlers.Create(new StepOptions(connectionString, TargetsDirectory()));
+    }
+
+    /// <summary><c>&lt;repo&gt;/targets</c>: from WRITEBACK_ROOT (set by ./writeback), else found above the working directory.</summary>
+    private static string TargetsDirectory()
+    {
+        var configured = Environment.GetEnvironmentVariable(StepOptions.TargetsVariable);
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            return configured;
+        }
+
+        var root = Environment.GetEnvironmentVariable("WRITEBACK_ROOT");
+        if (!string.IsNullOrWhiteSpace(root))
+        {
+            return Path.Combine(root, "targets");
+        }
+
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "targets");
+                if (Directory.Exists(candidate) && File.Exists(Path.Combine(dir.FullName, "serverless.sln")))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        return Path.Combine(Directory.GetCurrentDirectory(), "targets");
     }
 }

@@ -1,0 +1,55 @@
+using Writeback.Aggregate.Publishing;
+
+namespace Writeback.Aggregate;
+
+/// <summary>
+/// Builds the runner a deployed or stand-alone function uses from environment variables.
+/// Local (default): WRITEBACK_WAREHOUSE, WRITEBACK_OUTPUT, WRITEBACK_MAX_SHARD_BYTES, WRITEBACK_PUSH_URL,
+/// WRITEBACK_PUSH_AUDIENCE, WRITEBACK_PUSH_TOKEN (a token handed in from outside; in-process hosts inject an
+/// <see cref="IPushTokenSource"/> instead).
+/// Cloud (WRITEBACK_MODE=cloud): GOOGLE_CLOUD_PROJECT, WRITEBACK_BQ_DATASET, WRITEBACK_BQ_LOCATION (US),
+/// WRITEBACK_BUCKET, WRITEBACK_PREFIX (writeback), WRITEBACK_TOPIC, WRITEBACK_SIGNED_URL_HOURS (12); credentials
+/// are Application Default Credentials.
+/// </summary>
+public static class AggregateEnvironment
+{
+    public static AggregateRunner CreateRunner(Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        string? Get(string name) => environment(name) is { Length: > 0 } value ? value : null;
+        string Require(string name) => Get(name) ?? throw new InvalidOperationException($"{name} must be set in cloud mode");
+
+        if (string.Equals(Get("WRITEBACK_MODE"), "cloud", StringComparison.OrdinalIgnoreCase))
+        {
+            var signer = Cloud.GcsV4UrlSigner.FromApplicationDefaultAsync(CancellationToken.None).GetAwaiter().GetResult();
+            return AggregateRunner.CreateCloud(
+                new CloudAggregateOptions
+                {
+                    Export = new Cloud.CloudExportOptions
+                    {
+                        ProjectId = Require("GOOGLE_CLOUD_PROJECT"),
+                        WarehouseDataset = Require("WRITEBACK_BQ_DATASET"),
+                        Location = Get("WRITEBACK_BQ_LOCATION") ?? "US",
+                        Bucket = Require("WRITEBACK_BUCKET"),
+                        Prefix = Get("WRITEBACK_PREFIX") ?? "writeback",
+                        SignedUrlLifetime = TimeSpan.FromHours(Get("WRITEBACK_SIGNED_URL_HOURS") is { } hours ? double.Parse(hours, System.Globalization.CultureInfo.InvariantCulture) : 12),
+                    },
+                    Topic = Require("WRITEBACK_TOPIC"),
+                },
+                new Cloud.GoogleAccessTokenSource(),
+                signer);
+        }
+
+        var push = Get("WRITEBACK_PUSH_URL") is { } url ? new Uri(url) : null;
+        return AggregateRunner.CreateLocal(
+            new LocalAggregateOptions
+            {
+                WarehousePath = Get("WRITEBACK_WAREHOUSE") ?? Path.Combine(".writeback", "warehouse.duckdb"),
+                OutputRoot = Get("WRITEBACK_OUTPUT") ?? Path.Combine(".writeback", "batches"),
+                MaxShardBytes = Get("WRITEBACK_MAX_SHARD_BYTES") is { } bytes ? long.Parse(bytes, System.Globalization.CultureInfo.InvariantCulture) : Export.LocalExportOptions.DefaultMaxShardBytes,
+                PushUrl = push,
+                PushAudience = Get("WRITEBACK_PUSH_AUDIENCE"),
+            },
+            push is null ? null : new StaticPushTokenSource(Get("WRITEBACK_PUSH_TOKEN") ?? throw new InvalidOperationException("WRITEBACK_PUSH_URL is set but WRITEBACK_PUSH_TOKEN is not")));
+    }
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using Writeback.Aggregate.Export;
+using Writeback.Aggregate.Publishing;
+
+namespace Writeback.Aggregate;
+
+/// <summary>Everything the local (one-machine) aggregate needs.</summary>
+public sealed record LocalAggregateOptions
+{
+    /// <summary>The sample warehouse file (see <see cref="Warehouse.SampleWarehouse"/>).</summary>
+    public required string WarehousePath { get; init; }
+
+    /// <summary>The folder standing in for the bucket: <c>{OutputRoot}/{dataset}/{yyyy-MM-dd}/{batchId}/</c>.</summary>
+    public required string OutputRoot { get; init; }
+
+    public long MaxShardBytes { get; init; } = LocalExportOptions.DefaultMaxShardBytes;
+
+    /// <summary>The trigger's push endpoint; null exports without announcing (nothing downstream runs).</summary>
+    public Uri? PushUrl { get; init; }
+
+    /// <summary>The push token's audience; defaults to <see cref="PushUrl"/> as Pub/Sub's does.</summary>
+    public string? PushAudience { get; init; }
+
+    public string Subscription { get; init; } = LocalPushOptions.DefaultSubscription;
+}
+
+/// <summary>Everything the cloud aggregate needs.</summary>
+public sealed record CloudAggregateOptions
+{
+    public required Cloud.CloudExportOptions Export { get; init; }
+
+    /// <summary>The Pub/Sub topic (id, in the export's project) the batch-ready event goes to.</summary>
+    public required string Topic { get; init; }
+
+    public Uri? BigQueryBaseUri { get; init; }
+
+    public Uri? StorageBaseUri { get; init; }
+
+    public Uri? PubSubBaseUri { get; init; }
+}
+
+/// <summary>What one run produced, with the time each step took.</summary>
+public sealed record AggregateResult(
+    string BatchId,
+    string Dataset,
+    string Partition,
+    string ManifestUri,
+    int Shards,
+    long Rows,
+    long Bytes,
+    bool Reused,
+    string? MessageId,
+    string? Traceparent,
+    AggregateTimings Timings);
+
+/// <summary>Query = running the model (and fingerprinting it); Write = shards, checksums and manifest; Publish = the event.</summary>
+public sealed record AggregateTimings(TimeSpan Query, TimeSpan Write, TimeSpan Publish, TimeSpan Total);
+
+/// <summary>
+/// The GCP side of one batch: run a dataset's model for a business date, export shards and manifest, publish the
+/// batch-ready event. The same runner serves the HTTP function, <c>writeback aggregate</c> and <c>writeback demo</c>.
+/// </summary>
+public sealed class AggregateRunner(IBatchExporter exporter, IBatchPublisher? publisher)
+{
+    private static readonly HttpClient SharedHttp = new() { Timeout = TimeSpan.FromSeconds(100) };
+
+    /// <summary>The local wiring: DuckDB warehouse → folder → push to the trigger (when a push URL is given).</summary>
+    /// <param name="tokens">Mints the push's OIDC token; required when <see cref="LocalAggregateOptions.PushUrl"/> is set.</param>
+    /// <param name="http">The client for the push; a shared one when null.</param>
+    public static AggregateRunner CreateLocal(LocalAggregateOptions options, IPushTokenSource? tokens = null, HttpClient? http = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var exporter = new LocalBatchExporter(
+            new LocalExportOptions { WarehousePath = options.WarehousePath, OutputRoot = options.OutputRoot, MaxShardBytes = options.MaxShardBytes },
+            timeProvider);
+        IBatchPublisher? publisher = null;
+        if (options.PushUrl is { } url)
+        {
+            ArgumentNullException.ThrowIfNull(tokens, "a push URL needs a token source");
+            publisher = new LocalPushPublisher(
+                http ?? SharedHttp,
+                new LocalPushOptions { PushUrl = url, Audience = options.PushAudience, Subscription = options.Subscription },
+                tokens,
+                timeProvider);
+        }
+
+        return new AggregateRunner(exporter, publisher);
+    }
+
+    /// <summary>
+    /// The cloud wiring: BigQuery EXPORT DATA → GCS with V4 signed URLs → Pub/Sub publish. Base URIs default to
+    /// Google's endpoints; tests point them at a fake.
+    /// </summary>
+    public static AggregateRunner CreateCloud(CloudAggregateOptions options, Cloud.IAccessTokenSource tokens, Cloud.IObjectUrlSigner signer, HttpClient? http = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var client = http ?? SharedHttp;
+        var exporter = new Cloud.BigQueryBatchExporter(
+            new Cloud.BigQueryClient(client, tokens, options.BigQueryBaseUri, timeProvider),
+            new Cloud.GcsClient(client, tokens, options.StorageBaseUri),
+            signer,
+            options.Export,
+            timeProvider);
+        var publisher = new Cloud.PubSubRestPublisher(client, tokens, options.Export.ProjectId, options.Topic, options.PubSubBaseUri);
+        return new AggregateRunner(exporter, publisher);
+    }
+
+    /// <summary>Runs one batch. Unknown datasets and dates the warehouse does not hold throw <see cref="AggregateInputException"/>.</summary>
+    public async Task<AggregateResult> RunAsync(string dataset, DateOnly businessDate, CancellationToken cancellationToken = default)
+    {
+        if (!Datasets.TryGet(dataset, out var definition))
+        {
+            throw new AggregateInputException(
+                $"unknown dataset \"{dataset}\" (known: {string.Join(", ", Datasets.All.Select(d => d.Name))})");
+        }
+
+        var total = Stopwatch.StartNew();
+        var batch = await exporter.ExportAsync(definition, businessDate, BatchIdentity.NewTraceparent(), cancellationToken);
+
+        var publish = Stopwatch.StartNew();
+        string? messageId = null;
+        if (publisher is not null)
+        {
+            var readyEvent = BatchReadyMessage.EventFor(batch.Manifest, batch.ManifestUri);
+            messageId = await publisher.PublishAsync(BatchReadyMessage.Create(readyEvent, businessDate), cancellationToken);
+        }
+
+        publish.Stop();
+        return new AggregateResult(
+            batch.Manifest.BatchId,
+            batch.Manifest.Dataset,
+            batch.Manifest.Partition ?? BatchIdentity.Partition(businessDate),
+            batch.ManifestUri,
+            batch.Manifest.Shards.Count,
+            batch.Rows,
+            batch.Bytes,
+            batch.Reused,
+            messageId,
+            batch.Manifest.Traceparent,
+            new AggregateTimings(batch.QueryDuration, batch.WriteDuration, publish.Elapsed, total.Elapsed));
+    }
+}

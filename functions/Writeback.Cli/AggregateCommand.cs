@@ -1,0 +1,101 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Writeback.Aggregate;
+using Writeback.Aggregate.Export;
+using Writeback.Aggregate.Publishing;
+using Writeback.Aggregate.Warehouse;
+using Writeback.Cli.Local;
+using Writeback.Trigger.Auth;
+
+namespace Writeback.Cli;
+
+internal static class AggregateCommand
+{
+    public static Command Create()
+    {
+        var dataset = new Option<string>("--dataset") { Description = "The dataset to aggregate (a model in sql/models).", Required = true };
+        var date = new Option<string?>("--date") { Description = "Business date (yyyy-MM-dd); default: yesterday (UTC)." };
+        var size = new Option<string>("--size") { Description = "Sample warehouse size: small, medium or large.", DefaultValueFactory = _ => "small" };
+        var seed = new Option<long>("--seed") { Description = "Seed of the generated sample warehouse.", DefaultValueFactory = _ => SampleWarehouse.DefaultSeed };
+        var push = new Option<string?>("--push-url") { Description = "Where to push the batch-ready event; default: the running `writeback serve`, else no push." };
+        var command = new Command("aggregate", "Run the GCP side once: aggregate, export Parquet shards and a manifest, publish the batch-ready event.")
+        {
+            dataset, date, size, seed, push,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (!WarehouseSizes.TryParse(parse.GetValue(size), out var warehouseSize))
+            {
+                Console.Error.WriteLine($"writeback aggregate: --size must be small, medium or large, not '{parse.GetValue(size)}'.");
+                return 2;
+            }
+
+            if (!CliDates.TryParseBusinessDate(parse.GetValue(date), out var businessDate, out var dateError))
+            {
+                Console.Error.WriteLine($"writeback aggregate: {dateError}");
+                return 2;
+            }
+
+            var pushUrl = parse.GetValue(push) ?? ServeUrl();
+            var seedValue = parse.GetValue(seed);
+            var warehousePath = Path.Combine(ProjectPaths.State, $"warehouse-{warehouseSize.Name()}-{seedValue}.duckdb");
+            Console.Error.WriteLine($"writeback aggregate: preparing the {warehouseSize.Name()} sample warehouse ({Path.GetRelativePath(ProjectPaths.Root, warehousePath)})");
+            Directory.CreateDirectory(ProjectPaths.State);
+            SampleWarehouse.Ensure(warehousePath, seedValue, warehouseSize, businessDate);
+
+            using var issuer = LocalOidcIssuer.LoadOrCreate(Path.Combine(ProjectPaths.State, "local-oidc.pem"));
+            var runner = AggregateRunner.CreateLocal(
+                new LocalAggregateOptions
+                {
+                    WarehousePath = warehousePath,
+                    OutputRoot = Path.Combine(ProjectPaths.State, "exports"),
+                    PushUrl = pushUrl is null ? null : new Uri(pushUrl),
+                    PushAudience = pushUrl,
+                },
+                new TokenSource(issuer));
+            Console.Error.WriteLine(pushUrl is null
+                ? "writeback aggregate: no `writeback serve` is running and no --push-url was given; exporting without publishing"
+                : $"writeback aggregate: will push the event to {pushUrl}");
+            try
+            {
+                var result = await runner.RunAsync(parse.GetValue(dataset)!, businessDate, cancellationToken);
+                Console.Out.WriteLine(new JsonObject
+                {
+                    ["batchId"] = result.BatchId,
+                    ["dataset"] = result.Dataset,
+                    ["partition"] = result.Partition,
+                    ["manifestUri"] = result.ManifestUri,
+                    ["shards"] = result.Shards,
+                    ["rows"] = result.Rows,
+                    ["bytes"] = result.Bytes,
+                    ["published"] = result.MessageId is not null,
+                    ["messageId"] = result.MessageId,
+                }.ToJsonString(ExecutionReport.Indented));
+                return 0;
+            }
+            catch (AggregateInputException e)
+            {
+                Console.Error.WriteLine($"writeback aggregate: {e.Message}");
+                return 2;
+            }
+            catch (PublishException e)
+            {
+                Console.Error.WriteLine($"writeback aggregate: the batch was exported but publishing the event failed: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static string? ServeUrl()
+    {
+        var file = Path.Combine(ProjectPaths.State, "serve.url");
+        return File.Exists(file) ? File.ReadAllText(file).Trim() : null;
+    }
+
+    private sealed class TokenSource(LocalOidcIssuer issuer) : IPushTokenSource
+    {
+        public Task<string> GetTokenAsync(string audience, CancellationToken cancellationToken) =>
+            Task.FromResult(issuer.MintToken(audience, LocalAwsSide.PushServiceAccount));
+    }
+}

@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Writeback.Aggregate;
+using Writeback.Aggregate.Publishing;
+using Writeback.Aggregate.Warehouse;
+using Writeback.Core.Contracts;
+using Writeback.StepFunctions;
+using Writeback.Trigger.Auth;
+using Writeback.Trigger.Executions;
+
+namespace Writeback.Cli.Local;
+
+internal sealed record DemoOptions
+{
+    public required string ConnectionString { get; init; }
+
+    public WarehouseSize Size { get; init; } = WarehouseSize.Small;
+
+    public required DateOnly BusinessDate { get; init; }
+
+    public long Seed { get; init; } = SampleWarehouse.DefaultSeed;
+
+    /// <summary>Where the warehouse, exports, the local issuer key and execution histories are kept.</summary>
+    public required string StateFolder { get; init; }
+
+    public IReadOnlyList<string> Datasets { get; init; } = ["student_dashboard", "class_summary"];
+
+    public long? MaxShardBytes { get; init; }
+}
+
+/// <summary>What the demo is doing now, for the progress display.</summary>
+internal sealed record DemoProgress(string Dataset, string Phase, int ShardsLoaded = 0, int ShardsTotal = 0, long RowsLoaded = 0, TimeSpan LoadElapsed = default);
+
+internal sealed record DemoOutcome(WarehouseInfo Warehouse, TimeSpan WarehouseDuration, IReadOnlyList<DatasetOutcome> Datasets);
+
+internal sealed record DatasetOutcome(
+    string Dataset,
+    AggregateResult Aggregate,
+    string ExecutionName,
+    string Status,
+    string? Error,
+    string? Cause,
+    JsonNode? Output,
+    IReadOnlyList<StepTiming> Steps,
+    TimeSpan ExecutionDuration,
+    string? HistoryPath)
+{
+    public bool Succeeded => Status == "SUCCEEDED";
+
+    /// <summary>load, applied (already applied before) or skip (older than what is applied).</summary>
+    public string? Action => Output?["action"]?.GetValue<string>();
+
+    public JsonNode? Published => Output?["published"];
+
+    public long Count(string name) => Published?[name]?.GetValue<long>() ?? 0;
+}
+
+/// <summary>
+/// The main job on one machine: sample warehouse → aggregate and export (the GCP side) → Pub/Sub-style push with an
+/// OIDC token → verified trigger → the state machine on the local engine → PostgreSQL. Every hop is the real code.
+/// </summary>
+internal static class DemoRunner
+{
+    public static async Task<DemoOutcome> RunAsync(DemoOptions options, IProgress<DemoProgress> progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(progress);
+        Directory.CreateDirectory(options.StateFolder);
+
+        progress.Report(new DemoProgress("warehouse", $"preparing the {options.Size.Name()} sample warehouse"));
+        var warehouseClock = Stopwatch.StartNew();
+        var warehousePath = Path.Combine(options.StateFolder, $"warehouse-{options.Size.Name()}-{options.Seed}.duckdb");
+        var warehouse = SampleWarehouse.Ensure(warehousePath, options.Seed, options.Size, options.BusinessDate);
+        warehouseClock.Stop();
+
+        var historyFolder = Path.Combine(options.StateFolder, "executions");
+        await using var aws = await LocalAwsSide.StartAsync(
+            new LocalAwsSideOptions
+            {
+                ConnectionString = options.ConnectionString,
+                IssuerKeyPath = Path.Combine(options.StateFolder, "local-oidc.pem"),
+                HistoryFolder = historyFolder,
+            },
+            cancellationToken);
+
+        var outcomes = new List<DatasetOutcome>();
+        foreach (var dataset in options.Datasets)
+        {
+            outcomes.Add(await RunDatasetAsync(options, warehousePath, aws, historyFolder, dataset, progress, cancellationToken));
+        }
+
+        return new DemoOutcome(warehouse, warehouseClock.Elapsed, outcomes);
+    }
+
+    private static async Task<DatasetOutcome> RunDatasetAsync(
+        DemoOptions options, string warehousePath, LocalAwsSide aws, string historyFolder, string dataset, IProgress<DemoProgress> progress, CancellationToken cancellationToken)
+    {
+        progress.Report(new DemoProgress(dataset, "aggregating and exporting Parquet shards (GCP side)"));
+        var runner = AggregateRunner.CreateLocal(
+            new LocalAggregateOptions
+            {
+                WarehousePath = warehousePath,
+                OutputRoot = Path.Combine(options.StateFolder, "exports"),
+                MaxShardBytes = options.MaxShardBytes ?? Writeback.Aggregate.Export.LocalExportOptions.DefaultMaxShardBytes,
+                PushUrl = aws.TriggerUrl,
+                PushAudience = aws.TriggerUrl.ToString(),
+            },
+            new IssuerTokenSource(aws.Issuer, LocalAwsSide.PushServiceAccount));
+        var aggregate = await runner.RunAsync(dataset, options.BusinessDate, cancellationToken);
+
+        var name = ExecutionName.FromBatchId(aggregate.BatchId);
+        var execution = aws.FindExecution(name)
+            ?? throw new InvalidOperationException($"The trigger accepted batch {aggregate.BatchId} but no execution named {name} exists.");
+
+        var shardRows = ReadShardRows(aggregate.ManifestUri);
+        var clock = Stopwatch.StartNew();
+        while (!execution.Completion.IsCompleted)
+        {
+            progress.Report(Snapshot(dataset, execution, shardRows, clock.Elapsed));
+            await Task.WhenAny(execution.Completion, Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken));
+        }
+
+        await execution.Completion;
+        clock.Stop();
+        var output = execution.OutputJson is { } json ? JsonNode.Parse(json) : null;
+        return new DatasetOutcome(
+            dataset,
+            aggregate,
+            name,
+            execution.StatusName,
+            execution.Error,
+            execution.Cause,
+            output,
+            ExecutionReport.Steps(execution),
+            (execution.StopDate ?? DateTimeOffset.UtcNow) - execution.StartDate,
+            Path.Combine(historyFolder, $"{name}.json"));
+    }
+
+    private static DemoProgress Snapshot(string dataset, Execution execution, List<long> shardRows, TimeSpan elapsed)
+    {
+        var history = execution.History;
+        var loaded = 0;
+        long rows = 0;
+        string phase = "starting";
+        foreach (var e in history)
+        {
+            if (e.Type == "MapIterationSucceeded")
+            {
+                loaded++;
+                if (e.Details?["index"]?.GetValue<int>() is { } index && index < shardRows.Count)
+                {
+                    rows += shardRows[index];
+                }
+            }
+            else if (e.Type.EndsWith("StateEntered", StringComparison.Ordinal) && e.Details?["name"]?.GetValue<string>() is { } state && state != "Load shard")
+            {
+                phase = state;
+            }
+        }
+
+        return new DemoProgress(dataset, phase, loaded, shardRows.Count, rows, elapsed);
+    }
+
+    private static List<long> ReadShardRows(string manifestUri)
+    {
+        try
+        {
+            var path = Uri.TryCreate(manifestUri, UriKind.Absolute, out var uri) && uri.IsFile ? uri.LocalPath : manifestUri;
+            var manifest = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(path), ContractJson.Default.Manifest);
+            return manifest?.Shards.Select(s => s.Rows).ToList() ?? [];
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    private sealed class IssuerTokenSource(LocalOidcIssuer issuer, string email) : IPushTokenSource
+    {
+        public Task<string> GetTokenAsync(string audience, CancellationToken cancellationToken) => Task.FromResult(issuer.MintToken(audience, email));
+    }
+}

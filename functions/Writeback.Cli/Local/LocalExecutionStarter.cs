@@ -1,0 +1,44 @@
+using Writeback.StepFunctions;
+using Writeback.Trigger.Executions;
+
+namespace Writeback.Cli.Local;
+
+/// <summary>The trigger's StartExecution, answered by the local engine with the service's idempotency rules.</summary>
+internal sealed class LocalExecutionStarter(StepFunctionsEngine engine, StateMachine stateMachine) : IExecutionStarter
+{
+    public event Action<Execution>? Started;
+
+    public Task<ExecutionStartResult> StartAsync(string name, string inputJson, CancellationToken cancellationToken)
+    {
+        var arn = $"arn:aws:states:{engine.Options.Region}:{engine.Options.AccountId}:execution:{stateMachine.Name}:{name}";
+        Execution? existing = null;
+        try
+        {
+            existing = engine.DescribeExecution(arn);
+        }
+        catch (StepFunctionsApiException)
+        {
+            // Not started yet: the normal case.
+        }
+
+        try
+        {
+            var execution = engine.StartExecution(stateMachine, inputJson, name);
+            if (existing is not null)
+            {
+                return Task.FromResult(new ExecutionStartResult(ExecutionStartOutcome.AlreadyRunning, execution.Arn));
+            }
+
+            Started?.Invoke(execution);
+            return Task.FromResult(new ExecutionStartResult(ExecutionStartOutcome.Started, execution.Arn));
+        }
+        catch (StepFunctionsApiException e) when (e.ErrorCode == "ExecutionAlreadyExists")
+        {
+            return Task.FromResult(new ExecutionStartResult(ExecutionStartOutcome.AlreadyExists, arn));
+        }
+        catch (StepFunctionsApiException e)
+        {
+            throw new ExecutionStartException($"{e.ErrorCode}: {e.Message}", transient: false, e);
+        }
+    }
+}

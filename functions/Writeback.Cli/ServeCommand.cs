@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Writeback.Cli.Local;
+
+namespace Writeback.Cli;
+
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var port = new Option<int>("--port") { Description = "Loopback port for the trigger's Function URL; 0 picks a free one.", DefaultValueFactory = _ => 0 };
+        var command = new Command("serve", "Host the AWS side on loopback: the trigger's Function URL, the local Step Functions engine and the real handlers.") { port };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (Environment.GetEnvironmentVariable("WRITEBACK_PG") is not { Length: > 0 } connectionString)
+            {
+                Console.Error.WriteLine("writeback serve: WRITEBACK_PG is not set. Run `./writeback serve`, which starts the project's PostgreSQL, or set WRITEBACK_PG.");
+                return 2;
+            }
+
+            await using var aws = await LocalAwsSide.StartAsync(
+                new LocalAwsSideOptions
+                {
+                    ConnectionString = connectionString,
+                    Port = parse.GetValue(port),
+                    IssuerKeyPath = Path.Combine(ProjectPaths.State, "local-oidc.pem"),
+                    HistoryFolder = Path.Combine(ProjectPaths.State, "executions"),
+                },
+                cancellationToken);
+            var urlFile = Path.Combine(ProjectPaths.State, "serve.url");
+            await File.WriteAllTextAsync(urlFile, aws.TriggerUrl.ToString(), cancellationToken);
+            aws.Starter.Started += e => Console.Error.WriteLine($"writeback serve: started execution {e.Name}");
+
+            Console.Out.WriteLine(aws.TriggerUrl);
+            Console.Error.WriteLine($"writeback serve: trigger listening on {aws.TriggerUrl} (POST a Pub/Sub push envelope with an OIDC bearer token)");
+            Console.Error.WriteLine($"writeback serve: executions at {aws.TriggerUrl}executions/<name>; histories in {Path.GetRelativePath(ProjectPaths.Root, Path.Combine(ProjectPaths.State, "executions"))}");
+            Console.Error.WriteLine("writeback serve: push a batch with `./writeback aggregate --dataset student_dashboard --date YYYY-MM-DD`; Ctrl-C stops.");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl-C: the normal way to stop.
+            }
+            finally
+            {
+                File.Delete(urlFile);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,132 @@
+using Writeback.StepFunctions;
+using YamlDotNet.RepresentationModel;
+
+namespace Writeback.Cli;
+
+/// <summary>
+/// Values for a definition's <c>${Name}</c> placeholders. template.yaml's DefinitionSubstitutions come first: a
+/// <c>!GetAtt XFunction.Arn</c> (or <c>!Ref XFunction</c>) becomes a local function ARN named after the function's
+/// Handler, which is the name the local handlers answer to. What the template cannot resolve locally comes from
+/// statemachines/local-substitutions.json.
+/// </summary>
+internal static class SfnSubstitutions
+{
+    public const string LocalArnPrefix = "arn:aws:lambda:us-east-1:000000000000:function:";
+
+    public static (Dictionary<string, string> Values, List<string> Sources) Resolve(string root, string definitionPath)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var sources = new List<string>();
+        var local = Path.Combine(root, "statemachines", "local-substitutions.json");
+        if (File.Exists(local))
+        {
+            foreach (var (k, v) in DefinitionSubstitutions.ParseJson(File.ReadAllText(local)))
+            {
+                values[k] = v;
+            }
+
+            sources.Add(local);
+        }
+
+        var template = Path.Combine(root, "template.yaml");
+        if (File.Exists(template))
+        {
+            foreach (var (k, v) in FromTemplate(template, Path.GetFileName(definitionPath)))
+            {
+                values[k] = v;
+            }
+
+            sources.Add(template);
+        }
+
+        return (values, sources);
+    }
+
+    private static Dictionary<string, string> FromTemplate(string templatePath, string definitionFile)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var yaml = new YamlStream();
+        using (var reader = new StreamReader(templatePath))
+        {
+            yaml.Load(reader);
+        }
+
+        if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode rootNode
+            || !rootNode.Children.TryGetValue(new YamlScalarNode("Resources"), out var resourcesNode) || resourcesNode is not YamlMappingNode resources)
+        {
+            return result;
+        }
+
+        foreach (var (_, resource) in resources.Children)
+        {
+            if (resource is not YamlMappingNode r || Scalar(r, "Type") is not ("AWS::Serverless::StateMachine" or "AWS::StepFunctions::StateMachine")
+                || Child(r, "Properties") is not YamlMappingNode props)
+            {
+                continue;
+            }
+
+            var uri = Scalar(props, "DefinitionUri");
+            if (uri is not null && !string.Equals(Path.GetFileName(uri), definitionFile, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (Child(props, "DefinitionSubstitutions") is not YamlMappingNode substitutions)
+            {
+                continue;
+            }
+
+            foreach (var (key, value) in substitutions.Children)
+            {
+                var name = ((YamlScalarNode)key).Value!;
+                if (ResolveValue(value, resources) is { } resolved)
+                {
+                    result[name] = resolved;
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static string? ResolveValue(YamlNode value, YamlMappingNode resources)
+    {
+        string? target = null;
+        switch (value)
+        {
+            case YamlScalarNode s when s.Tag.IsEmpty:
+                return s.Value;
+            case YamlScalarNode s when s.Tag.Value is "!GetAtt" or "!Ref":
+                target = s.Value?.Split('.')[0];
+                break;
+            case YamlSequenceNode seq when seq.Tag.Value == "!GetAtt" && seq.Children.Count > 0:
+                target = (seq.Children[0] as YamlScalarNode)?.Value;
+                break;
+            case YamlMappingNode m when Child(m, "Fn::GetAtt") is YamlSequenceNode getAtt && getAtt.Children.Count > 0:
+                target = (getAtt.Children[0] as YamlScalarNode)?.Value;
+                break;
+            case YamlMappingNode m when Scalar(m, "Ref") is { } reference:
+                target = reference;
+                break;
+            default:
+                break;
+        }
+
+        if (target is null || Child(resources, target) is not YamlMappingNode resource || Child(resource, "Properties") is not YamlMappingNode props)
+        {
+            return null;
+        }
+
+        var handler = Scalar(props, "Handler");
+        var functionName = Scalar(props, "FunctionName");
+        var name = handler ?? functionName;
+        return name is null ? null : LocalArnPrefix + name;
+    }
+
+    private static YamlNode? Child(YamlMappingNode node, string key) =>
+        node.Children.TryGetValue(new YamlScalarNode(key), out var child) ? child : null;
+
+    /// <summary>A plain scalar's value; tagged scalars (<c>!Sub</c>, <c>!Ref</c>) need the cloud, so they count as absent.</summary>
+    private static string? Scalar(YamlMappingNode node, string key) =>
+        Child(node, key) is YamlScalarNode { Tag.IsEmpty: true } s ? s.Value : null;
+}

@@ -1,0 +1,721 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
+using Writeback.Core.Contracts;
+using Writeback.Core.Ledger;
+using Writeback.Core.Loading;
+using Writeback.Core.Storage;
+
+namespace Writeback.Core.Engine;
+
+/// <summary>
+/// The load engine: prepare, load shard, verify, publish, cleanup. Every step is idempotent and safe to run
+/// concurrently with itself; the ledger, written in the same transactions as the data, is what makes a repeat a no-op.
+/// </summary>
+public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalog catalog, BatchFiles files)
+{
+    private readonly HashSet<string> _ensured = new(StringComparer.Ordinal);
+
+    public TargetCatalog Catalog { get; } = catalog;
+
+    // ---------------------------------------------------------------------------------------------- prepare
+
+    public async Task<PrepareResult> PrepareAsync(string manifestUri, string? batchId, string? dataset, CancellationToken cancellationToken)
+    {
+        var plan = await PlanAsync(manifestUri, cancellationToken);
+        var manifest = plan.Manifest;
+        if (batchId is not null && !string.Equals(batchId, manifest.BatchId, StringComparison.Ordinal))
+        {
+            throw new InvalidBatchException($"batch '{batchId}': field 'batchId': the manifest at {manifestUri} is for batch '{manifest.BatchId}'.");
+        }
+
+        if (dataset is not null && !string.Equals(dataset, manifest.Dataset, StringComparison.Ordinal))
+        {
+            throw new InvalidBatchException($"batch '{manifest.BatchId}': field 'dataset': the event says '{dataset}', the manifest says '{manifest.Dataset}'.");
+        }
+
+        await EnsureTargetTableAsync(plan.Target, cancellationToken);
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockAsync(connection, LedgerSchema.BatchLock(plan.BatchId), shared: false, cancellationToken);
+        await CheckPartitionValueAsync(connection, plan, cancellationToken);
+
+        var existing = await ReadBatchAsync(connection, plan.BatchId, forUpdate: true, cancellationToken);
+        if (existing is not null)
+        {
+            EnsureSameContent(plan, existing);
+            switch (existing.Status)
+            {
+                case "applied":
+                    await transaction.CommitAsync(cancellationToken);
+                    return Result(PrepareAction.Applied, "this batch was applied already");
+                case "skipped":
+                    await transaction.CommitAsync(cancellationToken);
+                    return Result(PrepareAction.Skip, existing.Reason);
+            }
+        }
+
+        var newer = await NewerAppliedAsync(connection, plan, cancellationToken);
+        if (newer is not null)
+        {
+            if (existing is null)
+            {
+                await InsertBatchAsync(connection, plan, "skipped", newer, cancellationToken);
+            }
+            else
+            {
+                await UpdateStatusAsync(connection, plan.BatchId, "skipped", newer, cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return Result(PrepareAction.Skip, newer);
+        }
+
+        if (existing is null)
+        {
+            await InsertBatchAsync(connection, plan, "prepared", reason: null, cancellationToken);
+        }
+        else if (existing.Status == "failed")
+        {
+            await ExecuteAsync(connection, "UPDATE writeback.batches SET status = 'prepared', error = NULL, failed_at = NULL WHERE batch_id = $1", cancellationToken, plan.BatchId);
+        }
+
+        await ExecuteAsync(connection, CreateStagingSql(plan), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return Result(PrepareAction.Load, null);
+
+        PrepareResult Result(PrepareAction action, string? reason) =>
+            new(plan.BatchId, manifest.Dataset, plan.Target.Table, manifest.Shards.Count, action, reason, manifest.Traceparent);
+    }
+
+    // ---------------------------------------------------------------------------------------------- load shard
+
+    public async Task<ShardLoadResult> LoadShardAsync(string manifestUri, string batchId, int shardIndex, CancellationToken cancellationToken)
+    {
+        var plan = await PlanAsync(manifestUri, cancellationToken);
+        EnsureBatchId(plan, batchId);
+        var manifest = plan.Manifest;
+        if (shardIndex < 0 || shardIndex >= manifest.Shards.Count)
+        {
+            throw new InvalidBatchException($"batch '{batchId}': field 'shardIndex': {shardIndex} is outside 0..{manifest.Shards.Count - 1}.");
+        }
+
+        var entry = manifest.Shards[shardIndex];
+        var describe = $"batch '{batchId}', shard {shardIndex} ({ShortUri(entry.Uri)})";
+
+        // Fast path without downloading: a retry of a shard that committed.
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        {
+            var batch = await ReadBatchAsync(connection, batchId, forUpdate: false, cancellationToken)
+                ?? throw new InvalidBatchException($"{describe}: the batch was not prepared.");
+            EnsureSameContent(plan, batch);
+            var done = await ReadShardAsync(connection, batchId, shardIndex, cancellationToken);
+            if (done is not null)
+            {
+                return done;
+            }
+
+            EnsureLoadable(batch, describe);
+        }
+
+        using var local = await files.FetchShardAsync(manifestUri, entry, describe, cancellationToken);
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+            // Shared with other shards of the batch, exclusive against cleanup and publish; the shard lock makes a
+            // concurrent duplicate wait and then find the ledger row.
+            await LockAsync(connection, LedgerSchema.BatchLock(batchId), shared: true, cancellationToken);
+            await LockAsync(connection, LedgerSchema.ShardLock(batchId, shardIndex), shared: false, cancellationToken);
+            var done = await ReadShardAsync(connection, batchId, shardIndex, cancellationToken);
+            if (done is not null)
+            {
+                await transaction.CommitAsync(cancellationToken);
+                return done;
+            }
+
+            var batch = await ReadBatchAsync(connection, batchId, forUpdate: false, cancellationToken)
+                ?? throw new InvalidBatchException($"{describe}: the batch was not prepared.");
+            EnsureLoadable(batch, describe);
+
+            long rows;
+            try
+            {
+                rows = await ShardCopier.CopyAsync(
+                    connection, LedgerSchema.StagingTable(batchId), plan.Target, local.Path, shardIndex, entry.Rows, describe, cancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+            {
+                throw new InvalidBatchException($"{describe}: the batch's staging table is gone (cleaned up?); prepare the batch again.", e);
+            }
+            catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal) || e.SqlState.StartsWith("23", StringComparison.Ordinal))
+            {
+                throw new InvalidBatchException($"{describe}: PostgreSQL rejected a value: {e.MessageText} {e.Where}", e);
+            }
+
+            await ExecuteAsync(
+                connection,
+                "INSERT INTO writeback.shards (batch_id, shard_index, rows, bytes, sha256) VALUES ($1, $2, $3, $4, $5)",
+                cancellationToken, batchId, shardIndex, rows, local.Length, local.Sha256);
+            await transaction.CommitAsync(cancellationToken);
+            return new ShardLoadResult(shardIndex, rows, local.Length, AlreadyLoaded: false);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- verify
+
+    public async Task<VerifyResult> VerifyAsync(string manifestUri, string batchId, CancellationToken cancellationToken)
+    {
+        var plan = await PlanAsync(manifestUri, cancellationToken);
+        EnsureBatchId(plan, batchId);
+        var target = plan.Target;
+        var staging = LedgerSchema.StagingTable(batchId);
+        var describe = $"batch '{batchId}'";
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockAsync(connection, LedgerSchema.BatchLock(batchId), shared: false, cancellationToken);
+        var batch = await ReadBatchAsync(connection, batchId, forUpdate: true, cancellationToken)
+            ?? throw new InvalidBatchException($"{describe}: the batch was not prepared.");
+        EnsureSameContent(plan, batch);
+        if (batch.Status == "applied")
+        {
+            return new VerifyResult(batchId, batch.TotalRows, plan.Manifest.Shards.Count);
+        }
+
+        EnsureLoadable(batch, describe);
+
+        var loaded = new Dictionary<int, long>();
+        await using (var command = NewCommand("SELECT shard_index, rows FROM writeback.shards WHERE batch_id = $1", connection))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = batchId });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                loaded[reader.GetInt32(0)] = reader.GetInt64(1);
+            }
+        }
+
+        var missing = Enumerable.Range(0, plan.Manifest.Shards.Count).Where(i => !loaded.ContainsKey(i)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new InvalidBatchException($"{describe}: shards not loaded: {string.Join(", ", missing.Take(20))}{(missing.Count > 20 ? ", …" : string.Empty)}.");
+        }
+
+        for (var i = 0; i < plan.Manifest.Shards.Count; i++)
+        {
+            if (loaded[i] != plan.Manifest.Shards[i].Rows)
+            {
+                throw new InvalidBatchException($"{describe}, shard {i}: {loaded[i]} rows loaded, the manifest says {plan.Manifest.Shards[i].Rows}.");
+            }
+        }
+
+        var stagedRows = (long)(await ScalarAsync(connection, $"SELECT count(*) FROM {staging}", cancellationToken))!;
+        if (stagedRows != plan.TotalRows)
+        {
+            throw new InvalidBatchException($"{describe}: staging holds {stagedRows} rows, the manifest says {plan.TotalRows}.");
+        }
+
+        if (target.Key.Count > 0)
+        {
+            var keyColumns = target.Key.Select(k => target.Find(k)!.Quoted).ToList();
+            var nullKey = $"SELECT _wb_shard, _wb_row FROM {staging} WHERE {string.Join(" OR ", keyColumns.Select(k => k + " IS NULL"))} LIMIT 1";
+            await using (var command = NewCommand(nullKey, connection))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                if (await reader.ReadAsync(cancellationToken))
+                {
+                    throw new InvalidBatchException($"{describe}, shard {reader.GetInt32(0)}, row {reader.GetInt64(1) + 1}: null in key ({string.Join(", ", target.Key)}).");
+                }
+            }
+
+            var keyList = string.Join(", ", keyColumns);
+            var duplicates = $"""
+                SELECT ROW({keyList})::text, array_agg(_wb_shard ORDER BY _wb_shard, _wb_row), array_agg(_wb_row ORDER BY _wb_shard, _wb_row)
+                FROM {staging} GROUP BY {keyList} HAVING count(*) > 1 LIMIT 1
+                """;
+            await using (var command = NewCommand(duplicates, connection))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                if (await reader.ReadAsync(cancellationToken))
+                {
+                    var shards = reader.GetFieldValue<int[]>(1);
+                    var rows = reader.GetFieldValue<long[]>(2);
+                    var places = string.Join(" and ", shards.Zip(rows).Take(3).Select(p => $"shard {p.First} row {p.Second + 1}"));
+                    throw new InvalidBatchException($"{describe}: duplicate key ({string.Join(", ", target.Key)}) = {reader.GetString(0)} at {places}.");
+                }
+            }
+        }
+
+        if (target.Mode == LoadMode.ReplacePartition)
+        {
+            var partition = target.Partition!;
+            var outside = $"SELECT _wb_shard, _wb_row, {partition.Quoted}::text FROM {staging} WHERE {partition.Quoted} IS DISTINCT FROM CAST($1 AS {partition.Type.Sql}) LIMIT 1";
+            await using var command = NewCommand(outside, connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = plan.Manifest.Partition! });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                throw new InvalidBatchException(
+                    $"{describe}, shard {reader.GetInt32(0)}, column '{partition.Name}', row {reader.GetInt64(1) + 1}: value {(reader.IsDBNull(2) ? "null" : reader.GetString(2))} is outside the batch's partition {plan.Manifest.Partition}.");
+            }
+        }
+
+        // Fresh statistics give the publish diff a sane plan on large batches.
+        await ExecuteAsync(connection, $"ANALYZE {staging}", cancellationToken);
+        await ExecuteAsync(connection, "UPDATE writeback.batches SET status = 'verified', verified_at = now() WHERE batch_id = $1", cancellationToken, batchId);
+        await transaction.CommitAsync(cancellationToken);
+        return new VerifyResult(batchId, stagedRows, plan.Manifest.Shards.Count);
+    }
+
+    // ---------------------------------------------------------------------------------------------- publish
+
+    public async Task<PublishResult> PublishAsync(string manifestUri, string batchId, CancellationToken cancellationToken)
+    {
+        var plan = await PlanAsync(manifestUri, cancellationToken);
+        EnsureBatchId(plan, batchId);
+        var target = plan.Target;
+
+        PublishResult result;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+            // One publisher per target at a time: the ordering check below and the write are one critical section.
+            await LockAsync(connection, LedgerSchema.TargetLock(target.Table), shared: false, cancellationToken);
+            await LockAsync(connection, LedgerSchema.BatchLock(batchId), shared: false, cancellationToken);
+            var batch = await ReadBatchAsync(connection, batchId, forUpdate: true, cancellationToken)
+                ?? throw new InvalidBatchException($"batch '{batchId}': the batch was not prepared.");
+            EnsureSameContent(plan, batch);
+            switch (batch.Status)
+            {
+                case "applied":
+                    return new PublishResult(batchId, PublishStatus.AlreadyApplied, batch.Inserted, batch.Updated, batch.Deleted, batch.Unchanged, null);
+                case "skipped":
+                    return new PublishResult(batchId, PublishStatus.Skipped, 0, 0, 0, 0, batch.Reason);
+                case not "verified":
+                    throw new InvalidBatchException($"batch '{batchId}': cannot publish a batch in status '{batch.Status}'; verify it first.");
+            }
+
+            var newer = await NewerAppliedAsync(connection, plan, cancellationToken);
+            if (newer is not null)
+            {
+                await UpdateStatusAsync(connection, batchId, "skipped", newer, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                return new PublishResult(batchId, PublishStatus.Skipped, 0, 0, 0, 0, newer);
+            }
+
+            var counts = await PublishWriter.ApplyAsync(connection, plan, cancellationToken);
+            await ExecuteAsync(
+                connection,
+                """
+                INSERT INTO writeback.watermarks (target, partition_value, batch_id, sequence) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (target, partition_value) DO UPDATE SET batch_id = EXCLUDED.batch_id, sequence = EXCLUDED.sequence, applied_at = now()
+                """,
+                cancellationToken, target.Table, plan.Scope, batchId, plan.Manifest.Sequence);
+            await ExecuteAsync(
+                connection,
+                """
+                UPDATE writeback.batches SET status = 'applied', applied_at = now(), reason = NULL,
+                    inserted = $2, updated = $3, deleted = $4, unchanged = $5
+                WHERE batch_id = $1
+                """,
+                cancellationToken, batchId, counts.Inserted, counts.Updated, counts.Deleted, counts.Unchanged);
+            await transaction.CommitAsync(cancellationToken);
+            result = new PublishResult(batchId, PublishStatus.Applied, counts.Inserted, counts.Updated, counts.Deleted, counts.Unchanged, null);
+        }
+
+        // The staging table has served its purpose; cleanup drops it too if this fails.
+        try
+        {
+            await DropStagingAsync(batchId, cancellationToken);
+        }
+        catch (NpgsqlException)
+        {
+            // Best effort: the publish is committed; the cleanup step retries the drop.
+        }
+
+        return result;
+    }
+
+    // ---------------------------------------------------------------------------------------------- cleanup
+
+    public async Task<CleanupResult> CleanupAsync(string? manifestUri, string batchId, string? error, CancellationToken cancellationToken)
+    {
+        if (!ContractReader.IsBatchId(batchId))
+        {
+            throw new InvalidBatchException($"batch '{batchId}': field 'batchId': must be 1-80 characters of [0-9A-Za-z_-].");
+        }
+
+        await EnsureLedgerAsync(cancellationToken);
+        BatchPlan? plan = null;
+        if (error is not null && manifestUri is not null)
+        {
+            try
+            {
+                plan = await PlanAsync(manifestUri, cancellationToken);
+            }
+            catch (Exception e) when (e is InvalidBatchException or BatchConflictException)
+            {
+                // A batch that failed because its manifest is bad still gets its staging dropped.
+            }
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockAsync(connection, LedgerSchema.BatchLock(batchId), shared: false, cancellationToken);
+        var dropped = await ScalarAsync(connection, "SELECT to_regclass($1) IS NOT NULL", cancellationToken, LedgerSchema.StagingTable(batchId)) is true;
+        await ExecuteAsync(connection, $"DROP TABLE IF EXISTS {LedgerSchema.StagingTable(batchId)}", cancellationToken);
+        var batch = await ReadBatchAsync(connection, batchId, forUpdate: true, cancellationToken);
+
+        // The shard rows vouch for rows in staging; with staging gone they must go too, or a re-run would skip shards,
+        // and a verified batch is no longer verified.
+        if (batch is not null && batch.Status != "applied")
+        {
+            await ExecuteAsync(connection, "DELETE FROM writeback.shards WHERE batch_id = $1", cancellationToken, batchId);
+            await ExecuteAsync(connection, "UPDATE writeback.batches SET status = 'prepared', verified_at = NULL WHERE batch_id = $1 AND status = 'verified'", cancellationToken, batchId);
+        }
+
+        var recorded = false;
+        if (error is not null)
+        {
+            if (batch is not null && batch.Status is not ("applied" or "skipped"))
+            {
+                await ExecuteAsync(
+                    connection,
+                    "UPDATE writeback.batches SET status = 'failed', error = $2, failed_at = now() WHERE batch_id = $1",
+                    cancellationToken, batchId, Truncate(error, 4000));
+                recorded = true;
+            }
+            else if (batch is null && plan is not null && plan.BatchId == batchId)
+            {
+                await InsertBatchAsync(connection, plan, "failed", reason: null, cancellationToken);
+                await ExecuteAsync(
+                    connection, "UPDATE writeback.batches SET error = $2, failed_at = now() WHERE batch_id = $1",
+                    cancellationToken, batchId, Truncate(error, 4000));
+                recorded = true;
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return new CleanupResult(batchId, dropped, recorded);
+    }
+
+    // ---------------------------------------------------------------------------------------------- helpers
+
+    /// <summary>Reads the manifest and matches it against its target contract before anything is written.</summary>
+    public async Task<BatchPlan> PlanAsync(string manifestUri, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(manifestUri))
+        {
+            throw new InvalidBatchException("field 'manifestUri': must not be empty.");
+        }
+
+        var manifest = await files.ReadManifestAsync(manifestUri, cancellationToken);
+        var target = Catalog.Get(manifest.Dataset, manifest.BatchId);
+        CheckSchema(manifest, target);
+        string scope;
+        if (target.Mode is LoadMode.Replace or LoadMode.Mirror)
+        {
+            // These modes rewrite the whole table: one ordering scope for the target.
+            scope = string.Empty;
+        }
+        else if (target.Mode == LoadMode.ReplacePartition)
+        {
+            scope = manifest.Partition
+                ?? throw new InvalidBatchException($"batch '{manifest.BatchId}': field 'partition': target {target.Table} is replace_partition on '{target.Partition!.Name}'; the manifest must name the partition value.");
+        }
+        else
+        {
+            scope = manifest.Partition ?? string.Empty;
+        }
+
+        await EnsureLedgerAsync(cancellationToken);
+        return new BatchPlan(manifest, target, Fingerprint(manifest), scope);
+    }
+
+    private static void CheckSchema(Manifest manifest, ResolvedTarget target)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < manifest.Schema.Count; i++)
+        {
+            var column = manifest.Schema[i];
+            var declared = target.Find(column.Name)
+                ?? throw new InvalidBatchException($"batch '{manifest.BatchId}': field 'schema[{i}].name': column '{column.Name}' is not declared by the target contract for {target.Table}.");
+            var type = ColumnType.TryParse(column.Type)!;
+            if (type != declared.Type)
+            {
+                throw new InvalidBatchException($"batch '{manifest.BatchId}': field 'schema[{i}].type', column '{column.Name}': type mismatch: the manifest says {type}, the contract says {declared.Type}.");
+            }
+
+            seen.Add(column.Name);
+        }
+
+        var missing = target.Columns.FirstOrDefault(c => !seen.Contains(c.Name));
+        if (missing is not null)
+        {
+            throw new InvalidBatchException($"batch '{manifest.BatchId}': field 'schema': column '{missing.Name}' of the target contract for {target.Table} is missing.");
+        }
+    }
+
+    /// <summary>The batch's content, independent of where the shards are (signed URLs change on every delivery).</summary>
+    public static string Fingerprint(Manifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"v{manifest.Version}\n{manifest.BatchId}\n{manifest.Dataset}\n{manifest.Partition}\n{manifest.Sequence}\n");
+        foreach (var column in manifest.Schema)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"c {column.Name} {ColumnType.TryParse(column.Type)}\n");
+        }
+
+        foreach (var shard in manifest.Shards)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"s {shard.Rows} {shard.Bytes} {shard.Sha256}\n");
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    private static void EnsureBatchId(BatchPlan plan, string batchId)
+    {
+        if (!string.Equals(plan.BatchId, batchId, StringComparison.Ordinal))
+        {
+            throw new InvalidBatchException($"batch '{batchId}': field 'batchId': the manifest is for batch '{plan.BatchId}'.");
+        }
+    }
+
+    private static void EnsureSameContent(BatchPlan plan, BatchRow row)
+    {
+        if (!string.Equals(plan.Fingerprint, row.Fingerprint, StringComparison.Ordinal))
+        {
+            throw new BatchConflictException(
+                $"batch '{plan.BatchId}': this batch id was recorded with different content (fingerprint {row.Fingerprint[..12]}…, now {plan.Fingerprint[..12]}…, status {row.Status}); a batch id is never reused for other data.");
+        }
+    }
+
+    private static void EnsureLoadable(BatchRow batch, string describe)
+    {
+        if (batch.Status is "skipped" or "failed")
+        {
+            throw new InvalidBatchException($"{describe}: the batch is {batch.Status}{(batch.Reason is null ? string.Empty : ": " + batch.Reason)}.");
+        }
+    }
+
+    /// <summary>The reason this batch must not overwrite the target/partition, or null when it is the newest.</summary>
+    private static async Task<string?> NewerAppliedAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken)
+    {
+        await using var command = NewCommand(
+            "SELECT batch_id, sequence FROM writeback.watermarks WHERE target = $1 AND partition_value = $2 FOR UPDATE", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = plan.Target.Table });
+        command.Parameters.Add(new NpgsqlParameter { Value = plan.Scope });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        var appliedBatch = reader.GetString(0);
+        var appliedSequence = reader.GetInt64(1);
+        if (appliedBatch == plan.BatchId || appliedSequence < plan.Manifest.Sequence)
+        {
+            return null;
+        }
+
+        var where = plan.Scope.Length == 0 ? plan.Target.Table : $"{plan.Target.Table} partition {plan.Scope}";
+        return $"batch '{plan.BatchId}' (sequence {plan.Manifest.Sequence}) is not newer than batch '{appliedBatch}' (sequence {appliedSequence}) already applied to {where}";
+    }
+
+    private static async Task CheckPartitionValueAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken)
+    {
+        if (plan.Target.Mode != LoadMode.ReplacePartition)
+        {
+            return;
+        }
+
+        var partition = plan.Target.Partition!;
+        await ExecuteAsync(connection, "SAVEPOINT partition_check", cancellationToken);
+        try
+        {
+            await ScalarAsync(connection, $"SELECT CAST($1 AS {partition.Type.Sql})", cancellationToken, plan.Manifest.Partition!);
+            await ExecuteAsync(connection, "RELEASE SAVEPOINT partition_check", cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal))
+        {
+            throw new InvalidBatchException($"batch '{plan.BatchId}': field 'partition': '{plan.Manifest.Partition}' is not a valid {partition.Type} for column '{partition.Name}': {e.MessageText}", e);
+        }
+    }
+
+    private static string CreateStagingSql(BatchPlan plan)
+    {
+        var columns = string.Join(", ", plan.Target.Columns.Select(c => $"{c.Quoted} {c.Type.Sql}"));
+
+        // Unlogged: staging is rebuilt from the shards after a crash, so WAL for it would be wasted. The _wb_ columns
+        // let verify name the shard and row of a null or duplicate key.
+        return $"CREATE UNLOGGED TABLE IF NOT EXISTS {LedgerSchema.StagingTable(plan.BatchId)} ({columns}, _wb_shard integer NOT NULL, _wb_row bigint NOT NULL)";
+    }
+
+    private async Task DropStagingAsync(string batchId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockAsync(connection, LedgerSchema.BatchLock(batchId), shared: false, cancellationToken);
+        await ExecuteAsync(connection, $"DROP TABLE IF EXISTS {LedgerSchema.StagingTable(batchId)}", cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static async Task InsertBatchAsync(NpgsqlConnection connection, BatchPlan plan, string status, string? reason, CancellationToken cancellationToken) =>
+        await ExecuteAsync(
+            connection,
+            """
+            INSERT INTO writeback.batches (batch_id, dataset, target, partition_value, sequence, fingerprint, shard_count, total_rows, status, reason, traceparent)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            """,
+            cancellationToken, plan.BatchId, plan.Manifest.Dataset, plan.Target.Table, plan.Scope, plan.Manifest.Sequence, plan.Fingerprint,
+            plan.Manifest.Shards.Count, plan.TotalRows, status, (object?)reason ?? DBNull.Value, (object?)plan.Manifest.Traceparent ?? DBNull.Value);
+
+    private static async Task UpdateStatusAsync(NpgsqlConnection connection, string batchId, string status, string? reason, CancellationToken cancellationToken) =>
+        await ExecuteAsync(connection, "UPDATE writeback.batches SET status = $2, reason = $3 WHERE batch_id = $1", cancellationToken, batchId, status, (object?)reason ?? DBNull.Value);
+
+    private static async Task<BatchRow?> ReadBatchAsync(NpgsqlConnection connection, string batchId, bool forUpdate, CancellationToken cancellationToken)
+    {
+        await using var command = NewCommand(
+            "SELECT status, fingerprint, reason, total_rows, coalesce(inserted, 0), coalesce(updated, 0), coalesce(deleted, 0), coalesce(unchanged, 0) " +
+            "FROM writeback.batches WHERE batch_id = $1" + (forUpdate ? " FOR UPDATE" : string.Empty),
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = batchId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new BatchRow(
+            reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt64(3),
+            reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7));
+    }
+
+    private static async Task<ShardLoadResult?> ReadShardAsync(NpgsqlConnection connection, string batchId, int shardIndex, CancellationToken cancellationToken)
+    {
+        await using var command = NewCommand("SELECT rows, bytes FROM writeback.shards WHERE batch_id = $1 AND shard_index = $2", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = batchId });
+        command.Parameters.Add(new NpgsqlParameter { Value = shardIndex });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new ShardLoadResult(shardIndex, reader.GetInt64(0), reader.GetInt64(1), AlreadyLoaded: true) : null;
+    }
+
+    /// <summary>
+    /// Commands without a client-side timeout: a publish or verify on millions of rows outlives Npgsql's 30 s default,
+    /// and a timeout there would be misread as transient and retried forever. The function's own deadline bounds them.
+    /// </summary>
+    internal static NpgsqlCommand NewCommand(string sql, NpgsqlConnection connection) => new(sql, connection) { CommandTimeout = 0 };
+
+    internal static Task LockAsync(NpgsqlConnection connection, string key, bool shared, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            connection,
+            shared ? "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))" : "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            cancellationToken, key);
+
+    internal static async Task<int> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object?[] parameters)
+    {
+        await using var command = NewCommand(sql, connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
+        }
+
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    internal static async Task<object?> ScalarAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object?[] parameters)
+    {
+        await using var command = NewCommand(sql, connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
+        }
+
+        return await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    private async Task EnsureLedgerAsync(CancellationToken cancellationToken) =>
+        await EnsureOnceAsync("ledger", LedgerSchema.Ddl, cancellationToken);
+
+    /// <summary>Creates the product table from the contract when it does not exist, and checks it when it does.</summary>
+    private async Task EnsureTargetTableAsync(ResolvedTarget target, CancellationToken cancellationToken)
+    {
+        var columns = target.Columns.Select(c => $"{c.Quoted} {c.Type.Sql}{(c.Nullable ? string.Empty : " NOT NULL")}").ToList();
+        if (target.Key.Count > 0)
+        {
+            columns.Add($"PRIMARY KEY ({string.Join(", ", target.Key.Select(k => target.Find(k)!.Quoted))})");
+        }
+
+        var ddl = $"CREATE SCHEMA IF NOT EXISTS {Sql.Identifiers.Quote(target.Schema)};\nCREATE TABLE IF NOT EXISTS {target.QualifiedTable} ({string.Join(", ", columns)});";
+        await EnsureOnceAsync("target:" + target.Table, ddl, cancellationToken);
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = NewCommand(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = target.QualifiedTable });
+        var live = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                live[reader.GetString(0)] = reader.GetString(1);
+            }
+        }
+
+        foreach (var column in target.Columns)
+        {
+            if (!live.TryGetValue(column.Name, out var type))
+            {
+                throw new InvalidBatchException($"target {target.Table}: the table exists but has no column '{column.Name}' that the contract declares.");
+            }
+
+            if (!string.Equals(type, column.Type.CatalogSpelling, StringComparison.Ordinal))
+            {
+                throw new InvalidBatchException($"target {target.Table}: column '{column.Name}' is {type} in the database, the contract says {column.Type}.");
+            }
+        }
+    }
+
+    private async Task EnsureOnceAsync(string name, string ddl, CancellationToken cancellationToken)
+    {
+        lock (_ensured)
+        {
+            if (_ensured.Contains(name))
+            {
+                return;
+            }
+        }
+
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+            // Concurrent CREATE ... IF NOT EXISTS can still collide in the catalog; serialise DDL across writers.
+            await LockAsync(connection, LedgerSchema.DdlLock, shared: false, cancellationToken);
+            await ExecuteAsync(connection, ddl, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        lock (_ensured)
+        {
+            _ensured.Add(name);
+        }
+    }
+
+    private static string ShortUri(string uri)
+    {
+        var q = uri.IndexOf('?', StringComparison.Ordinal);
+        return q < 0 ? uri : uri[..q];
+    }
+
+    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
+
+    private sealed record BatchRow(string Status, string Fingerprint, string? Reason, long TotalRows, long Inserted, long Updated, long Deleted, long Unchanged);
+}

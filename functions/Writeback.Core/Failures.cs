@@ -1,0 +1,69 @@
+using System.Net.Http;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Writeback.Core;
+
+/// <summary>
+/// The batch breaks its contract (bad manifest, type mismatch, checksum or row-count mismatch, bad Parquet, null or
+/// duplicate key, an ordering or state violation). Retrying cannot help; the message names batch, shard, column and
+/// row where they apply.
+/// </summary>
+public sealed class InvalidBatchException : Exception
+{
+    public InvalidBatchException() : this("The batch is invalid.") { }
+
+    public InvalidBatchException(string message) : base(message) { }
+
+    public InvalidBatchException(string message, Exception innerException) : base(message, innerException) { }
+}
+
+/// <summary>The same batch id arrived with different content: never a silent overwrite.</summary>
+public sealed class BatchConflictException : Exception
+{
+    public BatchConflictException() : this("The batch conflicts with one already recorded.") { }
+
+    public BatchConflictException(string message) : base(message) { }
+
+    public BatchConflictException(string message, Exception innerException) : base(message, innerException) { }
+}
+
+/// <summary>A target contract file is malformed; a deployment error, not a property of any batch.</summary>
+public sealed class ContractException : Exception
+{
+    public ContractException() : this("The contract is invalid.") { }
+
+    public ContractException(string message) : base(message) { }
+
+    public ContractException(string message, Exception innerException) : base(message, innerException) { }
+}
+
+/// <summary>Which failures are worth retrying: lost connections, a restarting server, serialization failures.</summary>
+public static class Failures
+{
+    public static bool IsTransient(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case PostgresException pg:
+                    // 40001 serialization_failure, 40P01 deadlock, 55P03 lock_not_available, 53xxx resources,
+                    // 57P01-57P03 admin shutdown / crash shutdown / cannot connect now, 08xxx connection exceptions.
+                    return pg.SqlState is "40001" or "40P01" or "55P03" or "57P01" or "57P02" or "57P03"
+                        || pg.SqlState.StartsWith("08", StringComparison.Ordinal)
+                        || pg.SqlState.StartsWith("53", StringComparison.Ordinal);
+                case NpgsqlException npgsql when npgsql.IsTransient:
+                    return true;
+                case NpgsqlException { InnerException: IOException or SocketException or TimeoutException }:
+                    return true;
+                case HttpRequestException or TimeoutException or SocketException:
+                    return true;
+                case IOException when e.InnerException is SocketException:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+}

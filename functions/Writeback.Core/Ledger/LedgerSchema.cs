@@ -1,0 +1,75 @@
+using System.Security.Cryptography;
+using System.Text;
+using Writeback.Core.Sql;
+
+namespace Writeback.Core.Ledger;
+
+/// <summary>
+/// The ledger (schema <c>writeback</c>): what each batch and shard did, and the newest applied sequence per target
+/// and partition. Staging tables live in <c>writeback_staging</c>, one per batch, named from a hash of the batch id.
+/// </summary>
+public static class LedgerSchema
+{
+    public const string StagingSchema = "writeback_staging";
+
+    public const string Ddl = """
+        CREATE SCHEMA IF NOT EXISTS writeback;
+        CREATE SCHEMA IF NOT EXISTS writeback_staging;
+        CREATE TABLE IF NOT EXISTS writeback.batches (
+            batch_id        text PRIMARY KEY,
+            dataset         text NOT NULL,
+            target          text NOT NULL,
+            partition_value text NOT NULL,
+            sequence        bigint NOT NULL,
+            fingerprint     text NOT NULL,
+            shard_count     integer NOT NULL,
+            total_rows      bigint NOT NULL,
+            status          text NOT NULL CHECK (status IN ('prepared', 'verified', 'applied', 'skipped', 'failed')),
+            reason          text,
+            inserted        bigint,
+            updated         bigint,
+            deleted         bigint,
+            unchanged       bigint,
+            traceparent     text,
+            error           text,
+            prepared_at     timestamptz NOT NULL DEFAULT now(),
+            verified_at     timestamptz,
+            applied_at      timestamptz,
+            failed_at       timestamptz);
+        CREATE INDEX IF NOT EXISTS batches_target_idx ON writeback.batches (target, partition_value, sequence);
+        CREATE TABLE IF NOT EXISTS writeback.shards (
+            batch_id    text NOT NULL REFERENCES writeback.batches (batch_id),
+            shard_index integer NOT NULL,
+            rows        bigint NOT NULL,
+            bytes       bigint NOT NULL,
+            sha256      text NOT NULL,
+            loaded_at   timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (batch_id, shard_index));
+        CREATE TABLE IF NOT EXISTS writeback.watermarks (
+            target          text NOT NULL,
+            partition_value text NOT NULL,
+            batch_id        text NOT NULL,
+            sequence        bigint NOT NULL,
+            applied_at      timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (target, partition_value));
+        """;
+
+    /// <summary><c>writeback_staging."b_…"</c>: a hash keeps any batch id a short, safe identifier.</summary>
+    public static string StagingTable(string batchId) =>
+        StagingSchema + "." + Identifiers.Quote(StagingName(batchId));
+
+    public static string StagingName(string batchId)
+    {
+        ArgumentNullException.ThrowIfNull(batchId);
+        return "b_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(batchId)))[..40];
+    }
+
+    /// <summary>Advisory lock keys are text hashed by the server (<c>hashtextextended</c>), namespaced by purpose.</summary>
+    public static string BatchLock(string batchId) => "writeback:batch:" + batchId;
+
+    public static string ShardLock(string batchId, int shardIndex) => FormattableString.Invariant($"writeback:shard:{batchId}:{shardIndex}");
+
+    public static string TargetLock(string table) => "writeback:target:" + table;
+
+    public const string DdlLock = "writeback:ddl";
+}

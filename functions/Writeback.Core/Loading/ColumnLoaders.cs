@@ -1,0 +1,547 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+using Parquet;
+using Parquet.Schema;
+using Writeback.Core.Contracts;
+
+namespace Writeback.Core.Loading;
+
+/// <summary>
+/// Reads one Parquet column of a row group and writes its values to a binary COPY, converting to the contract's
+/// type and rejecting anything the column cannot hold with an error that names column and row.
+/// </summary>
+internal abstract class ColumnLoader(ResolvedColumn column, DataField field, string describe)
+{
+    public ResolvedColumn Column { get; } = column;
+
+    protected DataField Field { get; } = field;
+
+    public abstract ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken);
+
+    /// <summary>Writes value <paramref name="row"/> of the current row group; <paramref name="shardRow"/> is for messages.</summary>
+    public abstract void Write(NpgsqlBinaryImporter importer, int row, long shardRow);
+
+    protected void WriteNull(NpgsqlBinaryImporter importer, long shardRow)
+    {
+        if (!Column.Nullable)
+        {
+            throw Fail(shardRow, "null in a column declared not null");
+        }
+
+        importer.WriteNull();
+    }
+
+    internal InvalidBatchException Fail(long shardRow, string problem) =>
+        new($"{describe}, column '{Column.Name}', row {shardRow + 1}: {problem} (contract type {Column.Type}).");
+
+    protected static T[] Ensure<T>(ref T[]? buffer, int rows)
+    {
+        if (buffer is null || buffer.Length < rows)
+        {
+            buffer = new T[rows];
+        }
+
+        return buffer;
+    }
+
+    /// <summary>Chooses the loader for a Parquet field and contract column, or null when the types cannot match.</summary>
+    public static ColumnLoader? Create(ResolvedColumn column, DataField field, string describe)
+    {
+        var kind = column.Type.Kind;
+        var clr = field.ClrType;
+        if (clr == typeof(short))
+        {
+            return IsIntegerTarget(kind) ? new IntegerLoader<short>(column, field, describe) : null;
+        }
+
+        if (clr == typeof(int))
+        {
+            return IsIntegerTarget(kind) ? new IntegerLoader<int>(column, field, describe) : null;
+        }
+
+        if (clr == typeof(long))
+        {
+            return IsIntegerTarget(kind) ? new IntegerLoader<long>(column, field, describe) : null;
+        }
+
+        if (clr == typeof(sbyte))
+        {
+            return IsIntegerTarget(kind) ? new IntegerLoader<sbyte>(column, field, describe) : null;
+        }
+
+        if (clr == typeof(byte))
+        {
+            return IsIntegerTarget(kind) ? new IntegerLoader<byte>(column, field, describe) : null;
+        }
+
+        if (clr == typeof(ushort))
+        {
+            return IsIntegerTarget(kind) ? new IntegerLoader<ushort>(column, field, describe) : null;
+        }
+
+        if (clr == typeof(uint))
+        {
+            return IsIntegerTarget(kind) ? new IntegerLoader<uint>(column, field, describe) : null;
+        }
+
+        if (clr == typeof(ulong))
+        {
+            return IsIntegerTarget(kind) ? new IntegerLoader<ulong>(column, field, describe) : null;
+        }
+
+        if (clr == typeof(decimal))
+        {
+            return kind == ColumnKind.Numeric ? new DecimalLoader(column, field, describe) : null;
+        }
+
+        if (clr == typeof(float))
+        {
+            return kind is ColumnKind.Real or ColumnKind.DoublePrecision ? new FloatLoader(column, field, describe) : null;
+        }
+
+        if (clr == typeof(double))
+        {
+            return kind == ColumnKind.DoublePrecision ? new DoubleLoader(column, field, describe) : null;
+        }
+
+        if (clr == typeof(bool))
+        {
+            return kind == ColumnKind.Boolean ? new BooleanLoader(column, field, describe) : null;
+        }
+
+        if (clr == typeof(DateOnly))
+        {
+            return kind == ColumnKind.Date ? new DateLoader(column, field, describe) : null;
+        }
+
+        if (clr == typeof(DateTime))
+        {
+            var adjusted = field is DateTimeDataField { IsAdjustedToUTC: true };
+            var isDate = field is DateTimeDataField { DateTimeFormat: DateTimeFormat.Date };
+            return kind switch
+            {
+                ColumnKind.Date when isDate => new DateTimeLoader(column, field, describe),
+                ColumnKind.Timestamptz when adjusted && !isDate => new DateTimeLoader(column, field, describe),
+                ColumnKind.Timestamp when !adjusted && !isDate => new DateTimeLoader(column, field, describe),
+                _ => null,
+            };
+        }
+
+        if (clr == typeof(Guid))
+        {
+            return kind == ColumnKind.Uuid ? new GuidLoader(column, field, describe) : null;
+        }
+
+        if (clr == typeof(string) || clr == typeof(ReadOnlyMemory<char>))
+        {
+            return kind is ColumnKind.Text or ColumnKind.Varchar or ColumnKind.Jsonb or ColumnKind.Uuid
+                ? new StringLoader(column, field, describe)
+                : null;
+        }
+
+        if (clr == typeof(byte[]) || clr == typeof(ReadOnlyMemory<byte>))
+        {
+            return kind == ColumnKind.Bytea ? new BytesLoader(column, field, describe) : null;
+        }
+
+        return null;
+    }
+
+    private static bool IsIntegerTarget(ColumnKind kind) => kind is ColumnKind.Smallint or ColumnKind.Integer or ColumnKind.Bigint or ColumnKind.Numeric;
+
+    /// <summary>Describes a Parquet field's type for error messages.</summary>
+    public static string DescribeField(DataField field)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        var element = field.SchemaElement;
+        var logical = element?.LogicalType is null ? null : field.ClrType.Name;
+        return field switch
+        {
+            DecimalDataField d => string.Create(CultureInfo.InvariantCulture, $"Parquet DECIMAL({d.Precision},{d.Scale})"),
+            DateTimeDataField t => $"Parquet {t.DateTimeFormat}{(t.IsAdjustedToUTC ? " (UTC-adjusted)" : string.Empty)}",
+            _ => $"Parquet {element?.Type.ToString() ?? "?"} ({logical ?? field.ClrType.Name})",
+        };
+    }
+}
+
+internal sealed class IntegerLoader<T>(ResolvedColumn column, DataField field, string describe) : ColumnLoader(column, field, describe)
+    where T : struct, IBinaryInteger<T>
+{
+    private readonly ValueBuffer<T> _values = new();
+
+    public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
+        _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
+
+    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
+    {
+        if (!_values.TryGet(row, out var value))
+        {
+            WriteNull(importer, shardRow);
+            return;
+        }
+
+        var wide = Int128.CreateTruncating(value);
+        switch (Column.Type.Kind)
+        {
+            case ColumnKind.Smallint:
+                importer.Write(wide >= short.MinValue && wide <= short.MaxValue ? (short)wide : throw Fail(shardRow, $"value {wide} is out of range"), NpgsqlDbType.Smallint);
+                break;
+            case ColumnKind.Integer:
+                importer.Write(wide >= int.MinValue && wide <= int.MaxValue ? (int)wide : throw Fail(shardRow, $"value {wide} is out of range"), NpgsqlDbType.Integer);
+                break;
+            case ColumnKind.Bigint:
+                importer.Write(wide >= long.MinValue && wide <= long.MaxValue ? (long)wide : throw Fail(shardRow, $"value {wide} is out of range"), NpgsqlDbType.Bigint);
+                break;
+            default:
+                var number = (decimal)wide;
+                DecimalLoader.CheckFits(this, number, shardRow);
+                importer.Write(number, NpgsqlDbType.Numeric);
+                break;
+        }
+    }
+}
+
+internal sealed class DecimalLoader(ResolvedColumn column, DataField field, string describe) : ColumnLoader(column, field, describe)
+{
+    private readonly ValueBuffer<decimal> _values = new();
+
+    // A Parquet DECIMAL(p',s') with s' <= s and p'-s' <= p-s cannot overflow numeric(p,s): no per-value check needed.
+    private readonly bool _alwaysFits = column.Type.Precision == 0
+        || (field is DecimalDataField d && d.Scale <= column.Type.Scale && d.Precision - d.Scale <= column.Type.Precision - column.Type.Scale);
+
+    public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
+        _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
+
+    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
+    {
+        if (!_values.TryGet(row, out var value))
+        {
+            WriteNull(importer, shardRow);
+            return;
+        }
+
+        if (!_alwaysFits)
+        {
+            CheckFits(this, value, shardRow);
+        }
+
+        importer.Write(value, NpgsqlDbType.Numeric);
+    }
+
+    /// <summary>numeric(p,s) holds the value exactly: no more than s fractional and p-s integer digits.</summary>
+    internal static void CheckFits(ColumnLoader loader, decimal value, long shardRow)
+    {
+        var type = loader.Column.Type;
+        if (type.Precision == 0)
+        {
+            return;
+        }
+
+        if (decimal.Round(value, type.Scale) != value)
+        {
+            throw loader.Fail(shardRow, $"value {value.ToString(CultureInfo.InvariantCulture)} has more than {type.Scale} fractional digits");
+        }
+
+        var integerDigits = type.Precision - type.Scale;
+        if (integerDigits < 29 && Math.Abs(decimal.Truncate(value)) >= Pow10(integerDigits))
+        {
+            throw loader.Fail(shardRow, $"numeric overflow: value {value.ToString(CultureInfo.InvariantCulture)} needs more than {integerDigits} integer digits");
+        }
+    }
+
+    private static decimal Pow10(int exponent)
+    {
+        var result = 1m;
+        for (var i = 0; i < exponent; i++)
+        {
+            result *= 10m;
+        }
+
+        return result;
+    }
+}
+
+internal sealed class FloatLoader(ResolvedColumn column, DataField field, string describe) : ColumnLoader(column, field, describe)
+{
+    private readonly ValueBuffer<float> _values = new();
+
+    public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
+        _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
+
+    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
+    {
+        if (!_values.TryGet(row, out var value))
+        {
+            WriteNull(importer, shardRow);
+        }
+        else if (Column.Type.Kind == ColumnKind.Real)
+        {
+            importer.Write(value, NpgsqlDbType.Real);
+        }
+        else
+        {
+            importer.Write((double)value, NpgsqlDbType.Double);
+        }
+    }
+}
+
+internal sealed class DoubleLoader(ResolvedColumn column, DataField field, string describe) : ColumnLoader(column, field, describe)
+{
+    private readonly ValueBuffer<double> _values = new();
+
+    public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
+        _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
+
+    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
+    {
+        if (!_values.TryGet(row, out var value))
+        {
+            WriteNull(importer, shardRow);
+        }
+        else
+        {
+            importer.Write(value, NpgsqlDbType.Double);
+        }
+    }
+}
+
+internal sealed class BooleanLoader(ResolvedColumn column, DataField field, string describe) : ColumnLoader(column, field, describe)
+{
+    private readonly ValueBuffer<bool> _values = new();
+
+    public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
+        _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
+
+    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
+    {
+        if (!_values.TryGet(row, out var value))
+        {
+            WriteNull(importer, shardRow);
+        }
+        else
+        {
+            importer.Write(value, NpgsqlDbType.Boolean);
+        }
+    }
+}
+
+internal sealed class DateLoader(ResolvedColumn column, DataField field, string describe) : ColumnLoader(column, field, describe)
+{
+    private readonly ValueBuffer<DateOnly> _values = new();
+
+    public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
+        _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
+
+    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
+    {
+        if (!_values.TryGet(row, out var value))
+        {
+            WriteNull(importer, shardRow);
+        }
+        else
+        {
+            importer.Write(value, NpgsqlDbType.Date);
+        }
+    }
+}
+
+internal sealed class DateTimeLoader(ResolvedColumn column, DataField field, string describe) : ColumnLoader(column, field, describe)
+{
+    private readonly ValueBuffer<DateTime> _values = new();
+
+    public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
+        _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
+
+    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
+    {
+        if (!_values.TryGet(row, out var value))
+        {
+            WriteNull(importer, shardRow);
+            return;
+        }
+
+        switch (Column.Type.Kind)
+        {
+            case ColumnKind.Timestamptz:
+                importer.Write(DateTime.SpecifyKind(value, DateTimeKind.Utc), NpgsqlDbType.TimestampTz);
+                break;
+            case ColumnKind.Date:
+                importer.Write(DateOnly.FromDateTime(value), NpgsqlDbType.Date);
+                break;
+            default:
+                importer.Write(DateTime.SpecifyKind(value, DateTimeKind.Unspecified), NpgsqlDbType.Timestamp);
+                break;
+        }
+    }
+}
+
+internal sealed class GuidLoader(ResolvedColumn column, DataField field, string describe) : ColumnLoader(column, field, describe)
+{
+    private readonly ValueBuffer<Guid> _values = new();
+
+    public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
+        _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
+
+    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
+    {
+        if (!_values.TryGet(row, out var value))
+        {
+            WriteNull(importer, shardRow);
+        }
+        else
+        {
+            importer.Write(value, NpgsqlDbType.Uuid);
+        }
+    }
+}
+
+internal sealed class StringLoader(ResolvedColumn column, DataField field, string describe) : ColumnLoader(column, field, describe)
+{
+    private string?[]? _values;
+
+    public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
+        rowGroup.ReadAsync(Field, Ensure(ref _values, rows).AsMemory(0, rows), null, cancellationToken);
+
+    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
+    {
+        var value = _values![row];
+        if (value is null)
+        {
+            WriteNull(importer, shardRow);
+            return;
+        }
+
+        if (value.Contains('\0', StringComparison.Ordinal))
+        {
+            throw Fail(shardRow, "text contains a NUL character, which PostgreSQL cannot store");
+        }
+
+        switch (Column.Type.Kind)
+        {
+            case ColumnKind.Varchar:
+                // PostgreSQL counts characters (code points); UTF-16 length is an upper bound, so count only when needed.
+                if (Column.Type.Length > 0 && value.Length > Column.Type.Length && CountCodePoints(value) > Column.Type.Length)
+                {
+                    throw Fail(shardRow, $"value is {CountCodePoints(value)} characters, longer than varchar({Column.Type.Length})");
+                }
+
+                importer.Write(value, NpgsqlDbType.Varchar);
+                break;
+            case ColumnKind.Jsonb:
+                if (!IsJson(value))
+                {
+                    throw Fail(shardRow, "value is not valid JSON");
+                }
+
+                importer.Write(value, NpgsqlDbType.Jsonb);
+                break;
+            case ColumnKind.Uuid:
+                importer.Write(Guid.TryParse(value, CultureInfo.InvariantCulture, out var uuid) ? uuid : throw Fail(shardRow, "value is not a uuid"), NpgsqlDbType.Uuid);
+                break;
+            default:
+                importer.Write(value, NpgsqlDbType.Text);
+                break;
+        }
+    }
+
+    private static int CountCodePoints(string value)
+    {
+        var count = 0;
+        foreach (var _ in value.EnumerateRunes())
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    private static bool IsJson(string value)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(value));
+            while (reader.Read())
+            {
+            }
+
+            return reader.BytesConsumed > 0;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+}
+
+internal sealed class BytesLoader(ResolvedColumn column, DataField field, string describe) : ColumnLoader(column, field, describe)
+{
+    private byte[]?[]? _values;
+
+    public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
+        rowGroup.ReadAsync(Field, Ensure(ref _values, rows).AsMemory(0, rows)!, null, cancellationToken);
+
+    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
+    {
+        var value = _values![row];
+        if (value is null)
+        {
+            WriteNull(importer, shardRow);
+        }
+        else
+        {
+            importer.Write(value, NpgsqlDbType.Bytea);
+        }
+    }
+}
+
+/// <summary>
+/// Values of one column of one row group. Required (non-nullable) Parquet columns are read through the
+/// non-nullable API: reading them as nullable has returned spurious nulls under concurrent readers.
+/// </summary>
+internal sealed class ValueBuffer<T>
+    where T : struct
+{
+    private T?[]? _nullable;
+    private T[]? _required;
+    private bool _isRequired;
+
+    public async ValueTask ReadAsync(ParquetRowGroupReader rowGroup, DataField field, int rows, CancellationToken cancellationToken)
+    {
+        _isRequired = !field.IsNullable;
+        if (_isRequired)
+        {
+            if (_required is null || _required.Length < rows)
+            {
+                _required = new T[rows];
+            }
+
+            await rowGroup.ReadAsync<T>(field, _required.AsMemory(0, rows), null, cancellationToken);
+        }
+        else
+        {
+            if (_nullable is null || _nullable.Length < rows)
+            {
+                _nullable = new T?[rows];
+            }
+
+            await rowGroup.ReadAsync<T>(field, _nullable.AsMemory(0, rows), null, cancellationToken);
+        }
+    }
+
+    public bool TryGet(int row, out T value)
+    {
+        if (_isRequired)
+        {
+            value = _required![row];
+            return true;
+        }
+
+        var item = _nullable![row];
+        value = item.GetValueOrDefault();
+        return item.HasValue;
+    }
+}

@@ -1,0 +1,138 @@
+using Npgsql;
+using NpgsqlTypes;
+using Parquet;
+using Parquet.Schema;
+using Writeback.Core.Contracts;
+
+namespace Writeback.Core.Loading;
+
+/// <summary>
+/// Streams one Parquet shard into the batch's staging table with binary COPY, row group by row group, so memory is
+/// bounded by a row group and not by the file.
+/// </summary>
+internal static class ShardCopier
+{
+    private static readonly ParquetOptions Options = new() { UseDateOnlyTypeForDates = true, TreatByteArrayAsString = false };
+
+    /// <summary>Validates the shard's schema against the target and returns the rows copied.</summary>
+    public static async Task<long> CopyAsync(
+        NpgsqlConnection connection, string stagingTable, ResolvedTarget target, string path, int shardIndex, long expectedRows,
+        string describe, CancellationToken cancellationToken)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.RandomAccess);
+        ParquetReader reader;
+        try
+        {
+            reader = await ParquetReader.CreateAsync(file, Options, leaveStreamOpen: true, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new InvalidBatchException($"{describe}: not a readable Parquet file ({e.GetType().Name}: {e.Message}).", e);
+        }
+
+        await using (reader)
+        {
+            var loaders = Plan(target, reader.Schema, describe);
+            long metadataRows = 0;
+            for (var g = 0; g < reader.RowGroupCount; g++)
+            {
+                metadataRows += reader.RowGroups[g].RowCount;
+            }
+
+            if (metadataRows != expectedRows)
+            {
+                throw new InvalidBatchException($"{describe}: the shard holds {metadataRows} rows, the manifest says {expectedRows}.");
+            }
+
+            var columnList = string.Join(", ", loaders.Select(l => l.Column.Quoted)) + ", _wb_shard, _wb_row";
+            long shardRow = 0;
+            await using (var importer = await connection.BeginBinaryImportAsync(
+                $"COPY {stagingTable} ({columnList}) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            {
+                // Lambda's 15-minute ceiling, not Npgsql's 30 s command default, bounds a large shard.
+                importer.Timeout = TimeSpan.FromMinutes(15);
+                for (var g = 0; g < reader.RowGroupCount; g++)
+                {
+                    using var rowGroup = reader.OpenRowGroupReader(g);
+                    var rows = checked((int)rowGroup.RowCount);
+                    try
+                    {
+                        foreach (var loader in loaders)
+                        {
+                            await loader.ReadAsync(rowGroup, rows, cancellationToken);
+                        }
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException and not InvalidBatchException and not NpgsqlException)
+                    {
+                        throw new InvalidBatchException($"{describe}: row group {g} cannot be read ({e.GetType().Name}: {e.Message}); truncated or corrupt Parquet.", e);
+                    }
+
+                    WriteRows(importer, loaders, rows, shardIndex, shardRow);
+                    shardRow += rows;
+                }
+
+                await importer.CompleteAsync(cancellationToken);
+            }
+
+            if (shardRow != expectedRows)
+            {
+                throw new InvalidBatchException($"{describe}: read {shardRow} rows, the manifest says {expectedRows}.");
+            }
+
+            return shardRow;
+        }
+    }
+
+    // Synchronous on purpose: the importer buffers, and a per-value await costs more than the write it waits for.
+    private static void WriteRows(NpgsqlBinaryImporter importer, ColumnLoader[] loaders, int rows, int shardIndex, long firstRow)
+    {
+        for (var r = 0; r < rows; r++)
+        {
+            importer.StartRow();
+            var shardRow = firstRow + r;
+            foreach (var loader in loaders)
+            {
+                loader.Write(importer, r, shardRow);
+            }
+
+            importer.Write(shardIndex, NpgsqlDbType.Integer);
+            importer.Write(shardRow, NpgsqlDbType.Bigint);
+        }
+    }
+
+    /// <summary>Matches the shard's columns to the contract: none missing, none extra, every type compatible.</summary>
+    internal static ColumnLoader[] Plan(ResolvedTarget target, ParquetSchema schema, string describe)
+    {
+        var fields = schema.GetDataFields();
+        var byName = new Dictionary<string, DataField>(StringComparer.Ordinal);
+        foreach (var field in fields)
+        {
+            if (field.MaxRepetitionLevel > 0 || field.Path.ToList().Count > 1)
+            {
+                throw new InvalidBatchException($"{describe}, column '{field.Path}': nested or repeated Parquet columns are not supported.");
+            }
+
+            if (target.Find(field.Name) is null)
+            {
+                throw new InvalidBatchException($"{describe}, column '{field.Name}': the shard has a column that the target contract for {target.Table} does not declare.");
+            }
+
+            byName[field.Name] = field;
+        }
+
+        var loaders = new ColumnLoader[target.Columns.Count];
+        for (var i = 0; i < target.Columns.Count; i++)
+        {
+            var column = target.Columns[i];
+            if (!byName.TryGetValue(column.Name, out var field))
+            {
+                throw new InvalidBatchException($"{describe}, column '{column.Name}': missing from the shard.");
+            }
+
+            loaders[i] = ColumnLoader.Create(column, field, describe)
+                ?? throw new InvalidBatchException($"{describe}, column '{column.Name}': type mismatch: the shard has {ColumnLoader.DescribeField(field)}, the contract says {column.Type}.");
+        }
+
+        return loaders;
+    }
+}

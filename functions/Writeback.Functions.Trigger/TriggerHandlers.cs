@@ -1,0 +1,21 @@
+using Writeback.Lambda;
+using Writeback.Trigger;
+
+namespace Writeback.Functions.Trigger;
+
+/// <summary>The handler this bootstrap hosts; template.yaml's Handler value must be among <see cref="Names"/>.</summary>
+public static class TriggerHandlers
+{
+    public static IReadOnlyList<string> Names { get; } = [TriggerHandler.FunctionName];
+
+    /// <summary>
+    /// The trigger, configured from the function's environment (template.yaml sets the state machine ARN, the expected
+    /// audience and push service account; the datasets come from the targets/ folder bundled next to bootstrap).
+    /// </summary>
+    public static IEnumerable<IFunctionHandler> Create()
+    {
+        // One client for the sandbox's lifetime: it keeps connections to Step Functions and Google's key endpoint warm.
+        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        return [TriggerHandler.FromEnvironment(http)];
+    }
+}

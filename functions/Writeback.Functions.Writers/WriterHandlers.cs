@@ -1,0 +1,57 @@
+using Writeback.Lambda;
+using Writeback.Steps;
+
+namespace Writeback.Functions.Writers;
+
+/// <summary>The handlers this bootstrap hosts: the five step handlers and a database-free ping.</summary>
+public static class WriterHandlers
+{
+    /// <summary>
+    /// The names of the handlers <see cref="Create"/> builds, read off real instances (over a data source that is
+    /// never opened), so this list cannot drift from what the binary actually hosts.
+    /// </summary>
+    public static IReadOnlyList<string> Names
+    {
+        get
+        {
+            var empty = Directory.CreateTempSubdirectory("writeback-targets-");
+            try
+            {
+                var steps = StepHandlers.Create(new StepOptions("Host=unused.invalid", empty.FullName));
+                return [.. steps.Select(h => h.Name), PingHandler.HandlerName];
+            }
+            finally
+            {
+                empty.Delete(recursive: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Creates the handlers for a Lambda function. Only the step handlers need the database, so the ping handler
+    /// starts without configuration or a Secrets Manager round trip.
+    /// </summary>
+    public static IEnumerable<IFunctionHandler> Create(string? selected)
+    {
+        if (selected == PingHandler.HandlerName)
+        {
+            return [new PingHandler()];
+        }
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var region = Environment.GetEnvironmentVariable("AWS_REGION")
+            ?? throw new InvalidOperationException("AWS_REGION is not set; Lambda sets it in every function.");
+        // Blocking once at init is fine: there is no synchronization context, nothing else runs yet, and the
+        // runtime's handler factory is synchronous so that its failures become Lambda init errors.
+        DatabaseConnection.EnsureAsync(Environment.GetEnvironmentVariable, new SecretsManagerClient(http, region), CancellationToken.None)
+            .GetAwaiter().GetResult();
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(StepOptions.TargetsVariable))
+            && Environment.GetEnvironmentVariable("LAMBDA_TASK_ROOT") is { Length: > 0 } taskRoot)
+        {
+            // The artifact carries targets/ next to bootstrap.
+            Environment.SetEnvironmentVariable(StepOptions.TargetsVariable, Path.Combine(taskRoot, "targets"));
+        }
+
+        return [.. StepHandlers.Create(StepOptions.FromEnvironment()), new PingHandler()];
+    }
+}

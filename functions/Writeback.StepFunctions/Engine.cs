@@ -1,0 +1,315 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Writeback.StepFunctions;
+
+/// <summary>How an engine runs: clock, Lambda binding, seeded randomness and the service's limits.</summary>
+public sealed class StepFunctionsEngineOptions
+{
+    /// <summary>Timestamps, Wait states, retry intervals and timeouts; a <see cref="VirtualClock"/> makes them instant.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Where Lambda Tasks go; unmocked Lambda Tasks fail with Lambda.ResourceNotFoundException without one.</summary>
+    public ILambdaInvoker? LambdaInvoker { get; init; }
+
+    /// <summary>Seeds retry jitter, States.MathRandom and States.UUID so runs repeat; null for a random seed.</summary>
+    public int? RandomSeed { get; init; }
+
+    /// <summary>The service's cap on a state's input or output, and on the execution's input: 256 KiB of UTF-8.</summary>
+    public int PayloadLimitBytes { get; init; } = 256 * 1024;
+
+    /// <summary>The inline Map runs at most this many iterations at once whatever MaxConcurrency says.</summary>
+    public int InlineMapConcurrencyCap { get; init; } = 40;
+
+    /// <summary>A Standard execution fails once its history would exceed this many events.</summary>
+    public int MaxHistoryEvents { get; init; } = 25_000;
+
+    /// <summary>Whether events carry the states' input and output (the service's default, unless data is excluded).</summary>
+    public bool IncludeExecutionData { get; init; } = true;
+
+    public string Region { get; init; } = "us-east-1";
+
+    public string AccountId { get; init; } = "000000000000";
+}
+
+/// <summary>A created state machine: a validated definition under a name.</summary>
+public sealed class StateMachine
+{
+    internal StateMachine(string name, string arn, StateMachineDefinition definition)
+    {
+        Name = name;
+        Arn = arn;
+        Definition = definition;
+    }
+
+    public string Name { get; }
+
+    public string Arn { get; }
+
+    public StateMachineDefinition Definition { get; }
+}
+
+public enum ExecutionStatus { Running, Succeeded, Failed, TimedOut, Aborted }
+
+/// <summary>
+/// A local Step Functions service: creates state machines from ASL definitions and runs Standard executions with
+/// StartExecution's naming and idempotency rules.
+/// </summary>
+public sealed class StepFunctionsEngine
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, Execution> _executions = new(StringComparer.Ordinal);
+    private readonly Random _random;
+
+    public StepFunctionsEngine(StepFunctionsEngineOptions? options = null)
+    {
+        Options = options ?? new StepFunctionsEngineOptions();
+        _random = Options.RandomSeed is { } seed ? new Random(seed) : new Random();
+    }
+
+    public StepFunctionsEngineOptions Options { get; }
+
+    /// <summary>Loads and validates a definition; throws <see cref="InvalidDefinitionException"/> when it cannot run.</summary>
+    public StateMachine CreateStateMachine(string name, string definitionJson)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var definition = StateMachineDefinition.Parse(definitionJson);
+        return new StateMachine(name, $"arn:aws:states:{Options.Region}:{Options.AccountId}:stateMachine:{name}", definition);
+    }
+
+    /// <summary>
+    /// Starts an execution. The same name with the same input while the first is RUNNING returns that execution;
+    /// once it has closed, or with a different input, the answer is ExecutionAlreadyExists.
+    /// </summary>
+    public Execution StartExecution(StateMachine stateMachine, string inputJson, string? name = null, MockTestCase? mocks = null)
+    {
+        ArgumentNullException.ThrowIfNull(stateMachine);
+        ArgumentNullException.ThrowIfNull(inputJson);
+        name ??= NewGuid().ToString();
+        if (name.Length is 0 or > 80 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        {
+            throw new StepFunctionsApiException("InvalidName", $"Invalid execution name '{name}': use 1 to 80 characters of [0-9A-Za-z_-].");
+        }
+
+        JsonNode? input;
+        try
+        {
+            input = Json.Parse(inputJson);
+        }
+        catch (JsonException e)
+        {
+            throw new StepFunctionsApiException("InvalidExecutionInput", $"The execution input is not valid JSON: {e.Message}");
+        }
+
+        if (Json.Utf8Size(input) > Options.PayloadLimitBytes)
+        {
+            throw new StepFunctionsApiException("InvalidExecutionInput", $"The execution input is larger than the {Options.PayloadLimitBytes}-byte limit.");
+        }
+
+        var arn = $"arn:aws:states:{Options.Region}:{Options.AccountId}:execution:{stateMachine.Name}:{name}";
+        Execution execution;
+        lock (_lock)
+        {
+            if (_executions.TryGetValue(arn, out var existing))
+            {
+                if (existing.Status == ExecutionStatus.Running && JsonNode.DeepEquals(existing.Input, input))
+                {
+                    return existing;
+                }
+
+                throw new StepFunctionsApiException("ExecutionAlreadyExists", $"Execution already exists: '{arn}'");
+            }
+
+            execution = new Execution(this, stateMachine, arn, name, inputJson, input, Options.TimeProvider.GetUtcNow());
+            _executions[arn] = execution;
+        }
+
+        execution.Start(mocks);
+        return execution;
+    }
+
+    /// <summary>Starts an execution and waits for it to close.</summary>
+    public async Task<Execution> RunAsync(StateMachine stateMachine, string inputJson, string? name = null, MockTestCase? mocks = null)
+    {
+        var execution = StartExecution(stateMachine, inputJson, name, mocks);
+        await execution.Completion.ConfigureAwait(false);
+        return execution;
+    }
+
+    public Execution DescribeExecution(string executionArn)
+    {
+        lock (_lock)
+        {
+            return _executions.TryGetValue(executionArn, out var e)
+                ? e
+                : throw new StepFunctionsApiException("ExecutionDoesNotExist", $"Execution does not exist: '{executionArn}'");
+        }
+    }
+
+    internal int NextRandom(int minInclusive, int maxExclusive)
+    {
+        lock (_random)
+        {
+            return _random.Next(minInclusive, maxExclusive);
+        }
+    }
+
+    internal double NextDouble()
+    {
+        lock (_random)
+        {
+            return _random.NextDouble();
+        }
+    }
+
+    internal void NextBytes(Span<byte> bytes)
+    {
+        lock (_random)
+        {
+            _random.NextBytes(bytes);
+        }
+    }
+
+    private Guid NewGuid()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        NextBytes(bytes);
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x40);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes, bigEndian: true);
+    }
+}
+
+/// <summary>One execution: its status, output or error, and its history.</summary>
+public sealed class Execution
+{
+    private readonly Lock _lock = new();
+    private readonly List<HistoryEvent> _history = [];
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Action? _abort;
+    private long _eventCount;
+
+    internal Execution(StepFunctionsEngine engine, StateMachine stateMachine, string arn, string name, string inputJson, JsonNode? input, DateTimeOffset startDate)
+    {
+        Engine = engine;
+        StateMachine = stateMachine;
+        Arn = arn;
+        Name = name;
+        InputJson = inputJson;
+        Input = input;
+        StartDate = startDate;
+    }
+
+    public string Arn { get; }
+
+    public string Name { get; }
+
+    public StateMachine StateMachine { get; }
+
+    public string InputJson { get; }
+
+    public ExecutionStatus Status { get; private set; } = ExecutionStatus.Running;
+
+    public string? OutputJson { get; private set; }
+
+    public string? Error { get; private set; }
+
+    public string? Cause { get; private set; }
+
+    public DateTimeOffset StartDate { get; }
+
+    public DateTimeOffset? StopDate { get; private set; }
+
+    /// <summary>Completes when the execution closes, whatever its status.</summary>
+    public Task Completion => _completion.Task;
+
+    public IReadOnlyList<HistoryEvent> History
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _history];
+            }
+        }
+    }
+
+    /// <summary>The status as the API spells it: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED.</summary>
+    public string StatusName => Status switch
+    {
+        ExecutionStatus.Running => "RUNNING",
+        ExecutionStatus.Succeeded => "SUCCEEDED",
+        ExecutionStatus.Failed => "FAILED",
+        ExecutionStatus.TimedOut => "TIMED_OUT",
+        _ => "ABORTED",
+    };
+
+    internal StepFunctionsEngine Engine { get; }
+
+    internal JsonNode? Input { get; }
+
+    /// <summary>StopExecution: the execution closes as ABORTED.</summary>
+    public void Stop(string? error = null, string? cause = null)
+    {
+        lock (_lock)
+        {
+            if (Status != ExecutionStatus.Running)
+            {
+                return;
+            }
+
+            Error = error;
+            Cause = cause;
+        }
+
+        _abort?.Invoke();
+    }
+
+    internal void Start(MockTestCase? mocks)
+    {
+        var runner = new ExecutionRunner(this, mocks);
+        _abort = runner.Abort;
+        _ = Task.Run(runner.RunAsync);
+    }
+
+    internal long Record(Lane lane, string type, JsonObject? details, bool force = false)
+    {
+        var now = Engine.Options.TimeProvider.GetUtcNow();
+        lock (_lock)
+        {
+            // A branch still running after the execution closed (timed out or aborted) must stop, not add history.
+            if (Status != ExecutionStatus.Running)
+            {
+                throw new OperationCanceledException("The execution has closed.");
+            }
+
+            if (!force && _eventCount >= Engine.Options.MaxHistoryEvents)
+            {
+                throw new StatesException(StatesErrors.Runtime, $"The execution reached the limit of {Engine.Options.MaxHistoryEvents} history events.");
+            }
+
+            var id = ++_eventCount;
+            _history.Add(new HistoryEvent(id, lane.Last, now, type, details));
+            lane.Last = id;
+            return id;
+        }
+    }
+
+    internal void Close(ExecutionStatus status, string? output, string? error, string? cause)
+    {
+        lock (_lock)
+        {
+            Status = status;
+            OutputJson = output;
+            if (status != ExecutionStatus.Aborted || Error is null)
+            {
+                Error ??= error;
+                Cause ??= cause;
+            }
+
+            StopDate = Engine.Options.TimeProvider.GetUtcNow();
+        }
+
+        _completion.TrySetResult();
+    }
+}

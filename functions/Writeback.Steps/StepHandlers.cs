@@ -1,0 +1,31 @@
+using Npgsql;
+using Writeback.Core.Contracts;
+using Writeback.Core.Engine;
+using Writeback.Core.Storage;
+using Writeback.Lambda;
+
+namespace Writeback.Steps;
+
+/// <summary>The five load-engine functions, sharing one connection pool and one contract catalog.</summary>
+public static class StepHandlers
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromMinutes(10) };
+
+    public static LoadEngine CreateEngine(StepOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var dataSource = NpgsqlDataSource.Create(options.ConnectionString);
+        return new LoadEngine(dataSource, TargetCatalog.FromDirectory(options.TargetsDirectory), new BatchFiles(Http));
+    }
+
+    public static IReadOnlyList<IFunctionHandler> Create(StepOptions options) => Create(CreateEngine(options));
+
+    public static IReadOnlyList<IFunctionHandler> Create(LoadEngine engine) =>
+    [
+        new PrepareHandler(engine),
+        new LoadShardHandler(engine),
+        new VerifyHandler(engine),
+        new PublishHandler(engine),
+        new CleanupHandler(engine),
+    ];
+}

@@ -1,0 +1,103 @@
+using System.Text.Json.Serialization;
+
+namespace Writeback.Steps;
+
+public sealed record PrepareInput
+{
+    [JsonPropertyName("manifestUri")] public required string ManifestUri { get; init; }
+
+    [JsonPropertyName("batchId")] public string? BatchId { get; init; }
+
+    [JsonPropertyName("dataset")] public string? Dataset { get; init; }
+
+    [JsonPropertyName("traceparent")] public string? Traceparent { get; init; }
+}
+
+public sealed record PrepareOutput(
+    [property: JsonPropertyName("batchId")] string BatchId,
+    [property: JsonPropertyName("dataset")] string Dataset,
+    [property: JsonPropertyName("target")] string Target,
+    [property: JsonPropertyName("manifestUri")] string ManifestUri,
+    [property: JsonPropertyName("shardCount")] int ShardCount,
+    [property: JsonPropertyName("shardIndices")] IReadOnlyList<int> ShardIndices,
+    [property: JsonPropertyName("action")] string Action,
+    [property: JsonPropertyName("reason")] string? Reason,
+    [property: JsonPropertyName("traceparent")] string? Traceparent);
+
+public sealed record LoadShardInput
+{
+    [JsonPropertyName("batchId")] public required string BatchId { get; init; }
+
+    [JsonPropertyName("manifestUri")] public required string ManifestUri { get; init; }
+
+    [JsonPropertyName("shardIndex")] public required int ShardIndex { get; init; }
+}
+
+public sealed record LoadShardOutput(
+    [property: JsonPropertyName("shardIndex")] int ShardIndex,
+    [property: JsonPropertyName("rows")] long Rows,
+    [property: JsonPropertyName("bytes")] long Bytes,
+    [property: JsonPropertyName("status")] string Status);
+
+public sealed record BatchInput
+{
+    [JsonPropertyName("batchId")] public required string BatchId { get; init; }
+
+    [JsonPropertyName("manifestUri")] public required string ManifestUri { get; init; }
+}
+
+public sealed record VerifyOutput(
+    [property: JsonPropertyName("batchId")] string BatchId,
+    [property: JsonPropertyName("rows")] long Rows,
+    [property: JsonPropertyName("shards")] int Shards);
+
+public sealed record PublishOutput(
+    [property: JsonPropertyName("batchId")] string BatchId,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("inserted")] long Inserted,
+    [property: JsonPropertyName("updated")] long Updated,
+    [property: JsonPropertyName("deleted")] long Deleted,
+    [property: JsonPropertyName("unchanged")] long Unchanged,
+    [property: JsonPropertyName("reason")] string? Reason);
+
+/// <summary>The Catch output of a failed state: Step Functions spells these fields with capitals.</summary>
+public sealed record StepError
+{
+    [JsonPropertyName("Error")] public string? Error { get; init; }
+
+    [JsonPropertyName("Cause")] public string? Cause { get; init; }
+}
+
+public sealed record CleanupInput
+{
+    [JsonPropertyName("batchId")] public required string BatchId { get; init; }
+
+    [JsonPropertyName("manifestUri")] public string? ManifestUri { get; init; }
+
+    [JsonPropertyName("error")] public StepError? Error { get; init; }
+}
+
+public sealed record CleanupOutput(
+    [property: JsonPropertyName("batchId")] string BatchId,
+    [property: JsonPropertyName("dropped")] bool Dropped,
+    [property: JsonPropertyName("recordedFailure")] bool RecordedFailure);
+
+/// <summary>
+/// Step inputs tolerate extra fields (the state machine may pass its own context along) but not missing or mistyped
+/// ones. Nulls are written, so every output field the state machine reads is always present.
+/// </summary>
+[JsonSourceGenerationOptions(
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+    RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(PrepareInput))]
+[JsonSerializable(typeof(PrepareOutput))]
+[JsonSerializable(typeof(LoadShardInput))]
+[JsonSerializable(typeof(LoadShardOutput))]
+[JsonSerializable(typeof(BatchInput))]
+[JsonSerializable(typeof(VerifyOutput))]
+[JsonSerializable(typeof(PublishOutput))]
+[JsonSerializable(typeof(CleanupInput))]
+[JsonSerializable(typeof(CleanupOutput))]
+public sealed partial class StepJson : JsonSerializerContext;

@@ -1,0 +1,146 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Amazon;
+using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
+using Amazon.Runtime.Signing;
+using Writeback.Trigger.Http;
+
+namespace Writeback.Trigger.Executions;
+
+public sealed record StepFunctionsOptions
+{
+    public required string StateMachineArn { get; init; }
+
+    /// <summary>The region to sign for, e.g. <c>us-east-1</c>.</summary>
+    public required string Region { get; init; }
+
+    /// <summary>Defaults to <c>https://states.{region}.amazonaws.com/</c>; set for tests or VPC endpoints.</summary>
+    public Uri? Endpoint { get; init; }
+
+    /// <summary>Defaults to the SDK's credential chain (in Lambda: the function role from the environment).</summary>
+    public AWSCredentials? Credentials { get; init; }
+}
+
+/// <summary>
+/// StartExecution over the awsJson1.0 protocol, signed with AWSSDK.Core's SigV4 signer (AWSSDK.StepFunctions is not
+/// available here, and the call is one POST).
+/// </summary>
+public sealed class StepFunctionsExecutionStarter : IExecutionStarter
+{
+    private const string ContentType = "application/x-amz-json-1.0";
+    private const string Target = "AWSStepFunctions.StartExecution";
+
+    /// <summary>StartExecution answers an existing running execution with its original startDate; a start older than
+    /// this before our request means the execution was already running.</summary>
+    private static readonly TimeSpan RecentStart = TimeSpan.FromSeconds(5);
+
+    private readonly HttpClient _http;
+    private readonly StepFunctionsOptions _options;
+    private readonly Uri _endpoint;
+    private readonly RegionEndpoint _region;
+    private readonly TimeProvider _time;
+    private readonly Lazy<AWSCredentials> _credentials;
+
+    public StepFunctionsExecutionStarter(HttpClient http, StepFunctionsOptions options, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(options);
+        _http = http;
+        _options = options;
+        _region = RegionEndpoint.GetBySystemName(options.Region);
+        _endpoint = options.Endpoint ?? new Uri($"https://states.{options.Region}.amazonaws.com/");
+        _time = time ?? TimeProvider.System;
+        _credentials = new Lazy<AWSCredentials>(
+            () => options.Credentials ?? DefaultAWSCredentialsIdentityResolver.GetCredentials(null));
+    }
+
+    public async Task<ExecutionStartResult> StartAsync(string name, string inputJson, CancellationToken cancellationToken)
+    {
+        var traceHeader = Environment.GetEnvironmentVariable("_X_AMZN_TRACE_ID");
+        var body = JsonSerializer.SerializeToUtf8Bytes(
+            new StartExecutionRequest(_options.StateMachineArn, name, inputJson, traceHeader is { Length: > 0 and <= 256 } ? traceHeader : null),
+            StepFunctionsJson.Default.StartExecutionRequest);
+        var sentAt = _time.GetUtcNow();
+
+        HttpResponseMessage response;
+        try
+        {
+            using var request = await SignedRequestAsync(body, sentAt, cancellationToken);
+            response = await _http.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new ExecutionStartException($"StartExecution could not be sent: {ex.Message}", transient: true, ex);
+        }
+        catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ExecutionStartException("StartExecution timed out.", transient: true, ex);
+        }
+        catch (AmazonClientException ex)
+        {
+            throw new ExecutionStartException($"No AWS credentials to sign StartExecution: {ex.Message}", transient: false, ex);
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                var started = Parse(text, StepFunctionsJson.Default.StartExecutionResponse);
+                var startDate = started?.StartDate is { } seconds ? DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000)) : sentAt;
+                var outcome = startDate < sentAt - RecentStart ? ExecutionStartOutcome.AlreadyRunning : ExecutionStartOutcome.Started;
+                return new ExecutionStartResult(outcome, started?.ExecutionArn);
+            }
+
+            var error = Parse(text, StepFunctionsJson.Default.AwsJsonError);
+            var type = error?.Type is { } t ? t[(t.LastIndexOf('#') + 1)..] : "";
+            if (type == "ExecutionAlreadyExists")
+            {
+                return new ExecutionStartResult(ExecutionStartOutcome.AlreadyExists);
+            }
+
+            var transient = (int)response.StatusCode >= 500
+                || response.StatusCode == HttpStatusCode.TooManyRequests
+                || type is "ThrottlingException" or "ServiceUnavailable" or "InternalFailure" or "RequestTimeout";
+            throw new ExecutionStartException(
+                $"StartExecution answered {(int)response.StatusCode} {type}: {error?.Message ?? text}", transient);
+        }
+    }
+
+    private async Task<HttpRequestMessage> SignedRequestAsync(byte[] body, DateTimeOffset signedAt, CancellationToken cancellationToken)
+    {
+        var toSign = new AWSSigningRequest { HttpMethod = HttpMethod.Post, RequestUri = _endpoint, Content = body };
+        toSign.Headers["Content-Type"] = ContentType;
+        toSign.Headers["X-Amz-Target"] = Target;
+        var signed = await AWSSigV4Signer.SignAsync(
+            toSign,
+            new AWSSigV4Parameters { Credentials = _credentials.Value, Region = _region, Service = "states", SignPayload = true, SignedAt = signedAt.UtcDateTime },
+            cancellationToken);
+
+        var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ByteArrayContent(body) };
+        // Exactly the value that was signed: no charset parameter.
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(ContentType);
+        request.Headers.TryAddWithoutValidation("X-Amz-Target", Target);
+        foreach (var header in signed.Headers)
+        {
+            request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+
+        return request;
+    }
+
+    private static T? Parse<T>(string text, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    {
+        try
+        {
+            return text.Length == 0 ? default : JsonSerializer.Deserialize(text, type);
+        }
+        catch (JsonException)
+        {
+            return default;
+        }
+    }
+}

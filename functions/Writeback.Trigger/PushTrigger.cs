@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Writeback.Trigger.Auth;
+using Writeback.Trigger.Events;
+using Writeback.Trigger.Executions;
+using Writeback.Trigger.Http;
+
+namespace Writeback.Trigger;
+
+/// <summary>An HTTP request as the trigger sees it; header names compare case-insensitively.</summary>
+public sealed record TriggerRequest(string Method, IReadOnlyDictionary<string, string> Headers, string Body);
+
+/// <summary>An HTTP response: a status code and a JSON body.</summary>
+public sealed record TriggerResponse(int StatusCode, TriggerResponseBody Body)
+{
+    public string BodyJson => JsonSerializer.Serialize(Body, TriggerJson.Default.TriggerResponseBody);
+}
+
+/// <summary>
+/// The trigger's steps, independent of how the request arrived: verify the token → read and check the event →
+/// check the manifest → start the execution → say what happened. Pub/Sub acks only 2xx, so a duplicate answers 2xx
+/// (it must stop redelivering), a bad push 4xx, and our own failures 5xx (so it redelivers).
+/// </summary>
+public sealed class PushTrigger(PushTokenVerifier verifier, BatchEventReader reader, IManifestProbe? manifestProbe, IExecutionStarter starter)
+{
+    public async Task<TriggerResponse> HandleAsync(TriggerRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        try
+        {
+            if (!string.Equals(request.Method, "POST", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new TriggerRejectedException(405, "method_not_allowed", $"Pub/Sub pushes with POST; this was {request.Method}.");
+            }
+
+            request.Headers.TryGetValue("authorization", out var authorization);
+            await verifier.VerifyAsync(authorization, cancellationToken);
+            var batch = reader.Read(request.Body, out var envelope);
+
+            if (manifestProbe is not null)
+            {
+                var probe = await manifestProbe.ProbeAsync(new Uri(batch.ManifestUri), cancellationToken);
+                if (probe.Reachability == ManifestReachability.Missing)
+                {
+                    throw TriggerRejectedException.Unprocessable("manifest_unreachable", $"The manifest {batch.ManifestUri} cannot be read: {probe.Detail}.");
+                }
+
+                if (probe.Reachability == ManifestReachability.Unavailable)
+                {
+                    return Failed(503, "manifest_unavailable", $"The manifest's storage did not answer ({probe.Detail}); retry later.", batch.BatchId);
+                }
+            }
+
+            var traceparent = batch.Traceparent ?? (envelope.Message?.Attributes?.TryGetValue("traceparent", out var attribute) == true ? attribute : null);
+            var name = ExecutionName.FromBatchId(batch.BatchId);
+            var input = new ExecutionInput(batch.ManifestUri, batch.BatchId, batch.Dataset, traceparent).ToJson();
+            var started = await starter.StartAsync(name, input, cancellationToken);
+            return started.Outcome switch
+            {
+                ExecutionStartOutcome.Started => Done(202, "started", $"Started execution {name} for batch {batch.BatchId}.", batch.BatchId, name, started),
+                ExecutionStartOutcome.AlreadyRunning => Done(200, "already_running",
+                    $"Execution {name} is already running for batch {batch.BatchId}; nothing new was started.", batch.BatchId, name, started),
+                _ => Done(200, "already_processed",
+                    $"An execution named {name} already exists (finished, or started with other input); batch {batch.BatchId} is not started again.",
+                    batch.BatchId, name, started),
+            };
+        }
+        catch (TriggerRejectedException rejection)
+        {
+            return new TriggerResponse(rejection.StatusCode, new TriggerResponseBody { Outcome = "rejected", Code = rejection.Code, Message = rejection.Message });
+        }
+        catch (ExecutionStartException ex)
+        {
+            return Failed(ex.Transient ? 503 : 500, "start_failed", ex.Message, null);
+        }
+    }
+
+    private static TriggerResponse Done(int status, string outcome, string message, string batchId, string name, ExecutionStartResult started) =>
+        new(status, new TriggerResponseBody { Outcome = outcome, Message = message, BatchId = batchId, ExecutionName = name, ExecutionArn = started.ExecutionArn });
+
+    private static TriggerResponse Failed(int status, string code, string message, string? batchId) =>
+        new(status, new TriggerResponseBody { Outcome = "failed", Code = code, Message = message, BatchId = batchId });
+}

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using static Writeback.StepFunctions.Tests.TestKit;
+
+namespace Writeback.StepFunctions.Tests;
+
+/// <summary>
+/// <c>writeback sfn run</c> as a user runs it: stdout carries only the output or the error JSON, the exit code says
+/// SUCCEEDED (0), FAILED (1) or invalid definition (2). Runs the CLI the solution build produced.
+/// </summary>
+public sealed class SfnRunCliTests
+{
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> Sfn(params string[] args)
+    {
+        var root = RepoRoot();
+        // Same configuration as this test assembly (bin/<Configuration>/net10.0).
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+        var cli = Path.Combine(root, "functions", "Writeback.Cli", "bin", configuration, "net10.0", "writeback.dll");
+        Assert.True(File.Exists(cli), $"{cli} is missing: build serverless.sln first (./writeback test does).");
+        var start = new ProcessStartInfo("dotnet", [cli, "sfn", "run", .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = root,
+        };
+        start.Environment.Remove("WRITEBACK_PG");
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    private static string[] Mocked(string testCase) =>
+    [
+        "statemachines/writeback.asl.json", "--input", """{"manifestUri":"file:///tmp/m.json"}""",
+        "--mock-config", "tests/Writeback.StepFunctions.Tests/mocks/writeback.mock.json", "--test-case", testCase, "--virtual-time",
+    ];
+
+    [Fact]
+    public async Task A_SUCCEEDED_execution_prints_only_its_output_and_exits_0()
+    {
+        var (code, stdout, stderr) = await Sfn(Mocked("HappyPath"));
+        Assert.True(code == 0, stderr);
+        Assert.Equal("applied", JsonNode.Parse(stdout)!["published"]!["status"]!.GetValue<string>());
+        Assert.Contains("SUCCEEDED", stderr);
+    }
+
+    [Fact]
+    public async Task A_FAILED_execution_prints_error_and_cause_and_exits_1()
+    {
+        var (code, stdout, stderr) = await Sfn(Mocked("PoisonShard"));
+        Assert.True(code == 1, stderr);
+        JsonEqual("""{"error":"Writeback.InvalidBatch","cause":"shard 1: column amount is not numeric"}""", JsonNode.Parse(stdout));
+    }
+
+    [Fact]
+    public async Task An_invalid_definition_exits_2_with_the_errors_on_stderr_and_nothing_on_stdout()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"invalid-{Guid.NewGuid():N}.asl.json");
+        await File.WriteAllTextAsync(file, """{"StartAt":"A","States":{"A":{"Type":"Pass"}}}""");
+        try
+        {
+            var (code, stdout, stderr) = await Sfn(file, "--input", "{}");
+            Assert.Equal(2, code);
+            Assert.Equal("", stdout);
+            Assert.Contains("State 'A': missing Next", stderr);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task History_goes_to_stderr_so_stdout_stays_parseable()
+    {
+        var (code, stdout, stderr) = await Sfn([.. Mocked("AlreadyApplied"), "--history"]);
+        Assert.True(code == 0, stderr);
+        Assert.Equal("applied", JsonNode.Parse(stdout)!["action"]!.GetValue<string>());
+        Assert.Contains("\"ExecutionSucceeded\"", stderr);
+    }
+
+    // `--input @FILE` needs the root parser's response-file expansion turned off (Program.cs); --input-file always works.
+    [Fact]
+    public async Task Input_can_come_from_a_file()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"input-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, """{"manifestUri":"file:///tmp/m.json"}""");
+        try
+        {
+            var args = Mocked("OlderBatch");
+            args[1] = "--input-file";
+            args[2] = file;
+            var (code, stdout, stderr) = await Sfn(args);
+            Assert.True(code == 0, stderr);
+            Assert.Equal("skip", JsonNode.Parse(stdout)!["action"]!.GetValue<string>());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
