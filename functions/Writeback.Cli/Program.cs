@@ -7,4 +7,5 @@ foreach (var command in CliCommands.All())
     root.Subcommands.Add(command);
 }
 
-return await root.Parse(args).InvokeAsync();
+// `--input @file.json` is ours to read, not a System.CommandLine response file.
+return await root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).InvokeAsync();

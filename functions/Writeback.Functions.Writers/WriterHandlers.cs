@@ -43,7 +43,9 @@ public static class WriterHandlers
             ?? throw new InvalidOperationException("AWS_REGION is not set; Lambda sets it in every function.");
         // Blocking once at init is fine: there is no synchronization context, nothing else runs yet, and the
         // runtime's handler factory is synchronous so that its failures become Lambda init errors.
-        DatabaseConnection.EnsureAsync(Environment.GetEnvironmentVariable, new SecretsManagerClient(http, region), CancellationToken.None)
+        // The SDKs' standard endpoint override (a VPC endpoint's private DNS name, or a local stand-in for tests).
+        var endpoint = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_SECRETS_MANAGER") is { Length: > 0 } url ? new Uri(url) : null;
+        DatabaseConnection.EnsureAsync(Environment.GetEnvironmentVariable, new SecretsManagerClient(http, region, endpoint: endpoint), CancellationToken.None)
             .GetAwaiter().GetResult();
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(StepOptions.TargetsVariable))
             && Environment.GetEnvironmentVariable("LAMBDA_TASK_ROOT") is { Length: > 0 } taskRoot)

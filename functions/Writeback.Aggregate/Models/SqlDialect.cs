@@ -35,8 +35,10 @@ public static class SqlDialects
         var t = contractType.Trim().ToLowerInvariant();
         if (t.StartsWith("numeric(", StringComparison.Ordinal) && t.EndsWith(')'))
         {
+            // BigQuery exports NUMERIC to Parquet as DECIMAL(38,9) whatever the declared precision, so the models
+            // round explicitly and the plain type is used; the loader rescales to the contract's numeric(p,s).
             var args = t["numeric(".Length..^1].Replace(" ", "", StringComparison.Ordinal);
-            return dialect == SqlDialect.DuckDb ? $"DECIMAL({args})" : $"NUMERIC({args})";
+            return dialect == SqlDialect.DuckDb ? $"DECIMAL({args})" : "NUMERIC";
         }
 
         return (dialect, t) switch

@@ -307,7 +307,17 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
                 return new PublishResult(batchId, PublishStatus.Skipped, 0, 0, 0, 0, newer);
             }
 
-            var counts = await PublishWriter.ApplyAsync(connection, plan, cancellationToken);
+            PublishCounts counts;
+            try
+            {
+                counts = await PublishWriter.ApplyAsync(connection, plan, cancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState.StartsWith("23", StringComparison.Ordinal) || e.SqlState.StartsWith("22", StringComparison.Ordinal))
+            {
+                // A constraint of the product table (a foreign key from a dependent table, a unique index, a check)
+                // refuses the batch; the transaction rolls back and the table keeps the previous batch.
+                throw new InvalidBatchException($"batch '{batchId}': publishing to {target.Table} violates {e.ConstraintName ?? e.SqlState}: {e.MessageText}", e);
+            }
             await ExecuteAsync(
                 connection,
                 """

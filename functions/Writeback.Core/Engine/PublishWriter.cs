@@ -90,6 +90,4 @@ internal static class PublishWriter
             connection, $"INSERT INTO {live} ({allColumns}) SELECT {allColumns} FROM wb_publish_diff WHERE wb_action = 'I'", cancellationToken);
         return new PublishCounts(inserted, updated, deleted, total - inserted - updated);
     }
-
-    private static string Quote(ResolvedTarget target, string column) => target.Find(column)!.Quoted;
 }

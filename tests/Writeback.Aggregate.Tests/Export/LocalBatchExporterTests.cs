@@ -66,6 +66,29 @@ public sealed class LocalBatchExporterTests(SmallWarehouse warehouse)
     }
 
     [Fact]
+    public async Task A_students_row_matches_the_figures_computed_directly_from_the_raw_events()
+    {
+        var batch = await Export(Datasets.StudentDashboard, warehouse.NewOutputFolder());
+
+        var mismatches = Query(ShardGlob(batch), $"""
+            ATTACH '{warehouse.Path}' AS w (READ_ONLY);
+            WITH raw AS (
+              SELECT s.student_id,
+                     (SELECT coalesce(sum(minutes), 0) FROM w.study_sessions x WHERE x.student_id = s.student_id AND x.event_date = DATE '2026-11-25') AS minutes,
+                     (SELECT coalesce(sum(minutes), 0) FROM w.study_sessions x WHERE x.student_id = s.student_id AND x.event_date = DATE '2026-11-25' AND subject = 'science') AS science,
+                     (SELECT count(*) FROM w.test_results x WHERE x.student_id = s.student_id AND x.event_date = DATE '2026-11-25') AS tests,
+                     (SELECT max(score) FROM w.test_results x WHERE x.student_id = s.student_id AND x.event_date = DATE '2026-11-25') AS best
+              FROM w.students s WHERE s.student_id % 97 = 0 AND s.enrolled_on <= DATE '2026-11-25')
+            SELECT count(*) FILTER (WHERE d.student_id IS NULL OR (raw.minutes, raw.science, raw.tests, raw.best) IS DISTINCT FROM (d.study_minutes, d.science_minutes, d.tests_taken, d.best_score)),
+                   count(*)
+            FROM raw LEFT JOIN shards d USING (student_id)
+            """);
+
+        Assert.Equal(0L, mismatches[0]);
+        Assert.True((long)mismatches[1] > 40);
+    }
+
+    [Fact]
     public async Task Shards_stay_under_the_size_bound_and_the_manifest_describes_the_files_written()
     {
         var output = warehouse.NewOutputFolder();

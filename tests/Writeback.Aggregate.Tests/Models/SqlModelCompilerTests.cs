@@ -57,7 +57,7 @@ public sealed class SqlModelCompilerTests
     {
         var sql = _compiler.Compile("student_dashboard", SqlDialect.BigQuery, Day).Sql;
 
-        Assert.Contains("AS NUMERIC(5,2)", sql, StringComparison.Ordinal);
+        Assert.Contains("CAST(ROUND(average_score, 2) AS NUMERIC)", sql, StringComparison.Ordinal);
         Assert.Contains("AS INT64", sql, StringComparison.Ordinal);
         Assert.Contains("AS TIMESTAMP)", sql, StringComparison.Ordinal);
         Assert.Contains("TIMESTAMP_ADD(started_at, INTERVAL minutes MINUTE)", sql, StringComparison.Ordinal);

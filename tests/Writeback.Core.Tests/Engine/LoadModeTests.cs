@@ -163,4 +163,22 @@ public sealed class LoadModeTests(PostgresDatabase database) : IClassFixture<Pos
         Assert.Equal(1L, await ScalarAsync<long>(database.ConnectionString, "SELECT count(*) FROM test.deps_notes n JOIN test.deps d USING (id, day)"));
         Assert.Equal("INSERT,UPDATE", await ScalarAsync<string>(database.ConnectionString, "SELECT string_agg(op, ',' ORDER BY op) FROM test.deps_audit"));
     }
+
+    [Fact]
+    public async Task A_publish_refused_by_a_dependent_foreign_key_is_invalid_and_keeps_the_previous_batch()
+    {
+        var target = ScoresTarget("fk_refused", LoadMode.ReplacePartition);
+        var engine = CreateEngine(database.ConnectionString, target);
+        await RunAsync(engine, await _batches.WriteScoresAsync("fk-refused-1", target.Dataset, [Scores(Day1, 5)], "2026-11-01", 1));
+        await ExecuteAsync(database.ConnectionString, """
+            CREATE TABLE test.fk_refused_notes (id bigint, day date, FOREIGN KEY (id, day) REFERENCES test.fk_refused (id, day));
+            INSERT INTO test.fk_refused_notes VALUES (5, '2026-11-01');
+            """);
+        var digest = await TableDigestAsync(database.ConnectionString, "test.fk_refused");
+
+        var error = await Record.ExceptionAsync(() => RunAsync(engine, _batches.WriteScoresAsync("fk-refused-2", target.Dataset, [Scores(Day1, 4)], "2026-11-01", 2).Result));
+
+        Assert.Contains("batch 'fk-refused-2': publishing to test.fk_refused violates fk_refused_notes_id_day_fkey", Assert.IsType<InvalidBatchException>(error).Message);
+        Assert.Equal(digest, await TableDigestAsync(database.ConnectionString, "test.fk_refused"));
+    }
 }

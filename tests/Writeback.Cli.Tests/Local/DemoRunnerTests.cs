@@ -1,0 +1,88 @@
+using Npgsql;
+using Writeback.Aggregate.Warehouse;
+using Writeback.Cli.Local;
+using Writeback.Testing;
+
+namespace Writeback.Cli.Tests.Local;
+
+/// <summary>
+/// The whole path on one machine, every hop real: DuckDB warehouse → Parquet shards + manifest → push envelope with an
+/// OIDC token over HTTP → verified trigger → statemachines/writeback.asl.json on the local engine → PostgreSQL.
+/// </summary>
+public sealed class DemoRunnerTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IDisposable
+{
+    private static readonly DateOnly Day = new(2026, 11, 25);
+    private readonly string _state = Directory.CreateTempSubdirectory("writeback-demo-test-").FullName;
+
+    public void Dispose() => Directory.Delete(_state, recursive: true);
+
+    [Fact]
+    public async Task A_batch_travels_the_whole_path_and_a_second_run_changes_nothing()
+    {
+        var first = await RunAsync(Day);
+
+        Assert.All(first.Datasets, d => Assert.True(d.Succeeded, $"{d.Dataset}: {d.Status} {d.Error} {d.Cause}"));
+        var students = first.Datasets.Single(d => d.Dataset == "student_dashboard");
+        Assert.Equal("load", students.Action);
+        Assert.True(students.Aggregate.Rows > 1000, $"only {students.Aggregate.Rows} rows");
+        Assert.Equal(students.Aggregate.Rows, students.Count("inserted"));
+        Assert.Equal(students.Aggregate.Rows, await CountAsync("dashboard.student_daily", Day));
+        var classes = first.Datasets.Single(d => d.Dataset == "class_summary");
+        Assert.Equal(classes.Aggregate.Rows, await CountAsync("dashboard.class_daily", Day));
+        Assert.Contains(students.Steps, s => s.State == "Publish");
+        Assert.True(File.Exists(students.HistoryPath), "the execution history is kept on disk");
+
+        var before = await FingerprintAsync();
+        var second = await RunAsync(Day);
+
+        Assert.All(second.Datasets, d =>
+        {
+            Assert.True(d.Succeeded, $"{d.Dataset}: {d.Status} {d.Error} {d.Cause}");
+            Assert.Equal("applied", d.Action);
+        });
+        Assert.Equal(students.Aggregate.BatchId, second.Datasets.Single(d => d.Dataset == "student_dashboard").Aggregate.BatchId);
+        Assert.Equal(before, await FingerprintAsync());
+    }
+
+    [Fact]
+    public async Task A_new_business_date_adds_its_own_partition_and_leaves_the_previous_one_alone()
+    {
+        await RunAsync(Day);
+        var before = await FingerprintAsync(Day);
+
+        var next = await RunAsync(Day.AddDays(1));
+
+        var students = next.Datasets.Single(d => d.Dataset == "student_dashboard");
+        Assert.True(students.Succeeded, $"{students.Status} {students.Error} {students.Cause}");
+        Assert.Equal("load", students.Action);
+        Assert.Equal(students.Aggregate.Rows, students.Count("inserted"));
+        Assert.Equal(0, students.Count("deleted"));
+        Assert.Equal(students.Aggregate.Rows, await CountAsync("dashboard.student_daily", Day.AddDays(1)));
+        Assert.Equal(before, await FingerprintAsync(Day));
+    }
+
+    private Task<DemoOutcome> RunAsync(DateOnly date) =>
+        DemoRunner.RunAsync(
+            new DemoOptions { ConnectionString = database.ConnectionString, Size = WarehouseSize.Small, BusinessDate = date, StateFolder = _state },
+            new Progress<DemoProgress>(),
+            CancellationToken.None);
+
+    private async Task<long> CountAsync(string table, DateOnly date)
+    {
+        await using var connection = await database.OpenAsync();
+        await using var command = new NpgsqlCommand($"SELECT count(*) FROM {table} WHERE business_date = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = date });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>A digest of the student table's content (optionally one date): equal digests mean nothing changed.</summary>
+    private async Task<string> FingerprintAsync(DateOnly? date = null)
+    {
+        await using var connection = await database.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT md5(string_agg(t::text, '|' ORDER BY student_id, business_date)) FROM dashboard.student_daily t WHERE $1::date IS NULL OR business_date = $1",
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = date.HasValue ? date.Value : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Date });
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+}
