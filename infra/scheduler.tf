@@ -37,7 +37,7 @@ resource "google_cloud_scheduler_job" "aggregate" {
     headers = {
       "Content-Type" = "application/json"
     }
-    body = base64encode(jsonencode({ dataset = var.dataset }))
+    body = base64encode(jsonencode({ dataset = var.dataset, businessDate = "yesterday" }))
 
     oidc_token {
       service_account_email = google_service_account.scheduler[0].email

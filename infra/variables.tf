@@ -101,7 +101,7 @@ variable "max_delivery_attempts" {
 }
 
 variable "enable_scheduler" {
-  description = "Create a Cloud Scheduler job that runs the aggregation on a schedule. Its body is static ({\"dataset\": ...}), so the aggregate function must default businessDate when it is absent; leave false when another orchestrator (e.g. the warehouse's own) calls the aggregate service with the date."
+  description = "Create a Cloud Scheduler job that runs the aggregation on a schedule. Its body is static ({\"dataset\": ..., \"businessDate\": \"yesterday\"}); the function resolves \"yesterday\" in WRITEBACK_BUSINESS_TIME_ZONE (default Asia/Tokyo). Leave false when another orchestrator (e.g. the warehouse's own) calls the aggregate service with the date."
   type        = bool
   default     = false
 }

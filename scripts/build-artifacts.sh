@@ -87,6 +87,11 @@ publish_aot() {
     fi
     rm -f "$stage"/*.dbg "$stage"/*.pdb
     [[ -x "$stage/bootstrap" ]] || { echo "build-artifacts: $stage/bootstrap was not produced" >&2; exit 1; }
+    # A native build can run here: prove the AOT binary starts and hosts its handlers (trimming can break startup).
+    if ! $cross; then
+        "$stage/bootstrap" --list-handlers >"$work/handlers.txt" || { echo "build-artifacts: $stage/bootstrap does not start" >&2; exit 1; }
+        echo "build-artifacts: $(basename "$project" .csproj) hosts $(paste -sd' ' "$work/handlers.txt")" >&2
+    fi
     # provided.al2023 ships glibc 2.34: a binary linked against newer symbols would fail at its first cold start.
     local newest
     newest="$("$(objdump_for)" -T "$stage/bootstrap" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)"

@@ -31,3 +31,14 @@ fi
 if ! command -v terraform >/dev/null 2>&1; then
     echo "writeback: terraform is not on PATH; the infra/ formatting test will fail until Terraform >= 1.5 is installed." >&2
 fi
+
+# Report test (tests/Writeback.Observability.Tests): renders the HTML report in headless Chromium (Debian package `chromium`).
+if ! command -v chromium >/dev/null 2>&1 && [[ ! -x /usr/bin/chromium ]]; then
+    if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "writeback: installing chromium for the report test…" >&2
+        apt-get install -y chromium >&2 || { apt-get update >&2 && apt-get install -y chromium >&2; }
+    else
+        echo "writeback: chromium is missing; install it (apt-get install -y chromium) so the report test can render the page." >&2
+        exit 1
+    fi
+fi

@@ -11,5 +11,8 @@ internal static class CliCommands
         yield return SfnCommand.Create();
         yield return ServeCommand.Create();
         yield return AggregateCommand.Create();
+        yield return StatusCommand.Create();
+        yield return SloCommand.Create();
+        yield return ReportCommand.Create();
     }
 }

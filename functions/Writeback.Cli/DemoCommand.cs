@@ -84,6 +84,13 @@ internal static class DemoCommand
         }
 
         await PrintSampleAsync(connectionString, businessDate, cancellationToken);
+        o.WriteLine();
+        foreach (var slo in await SloCommand.CheckAsync(connectionString, cancellationToken))
+        {
+            o.WriteLine($"SLO  {slo.Evaluation.Dataset}: {Writeback.Observability.Slo.SloStates.Name(slo.Evaluation.State)} — {slo.Evaluation.Detail}");
+        }
+
+        o.WriteLine("     (./writeback status shows every batch's steps; ./writeback report --out report.html draws the timeline)");
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         o.WriteLine();
         o.WriteLine($"Look at the data:  PGPASSWORD='{builder.Password}' psql -h {builder.Host} -p {builder.Port} -U {builder.Username} -d {builder.Database}");

@@ -16,7 +16,10 @@ internal static class LocalFunctions
             return [];
         }
 
-        return StepHandlers.Create(new StepOptions(connectionString, TargetsDirectory()));
+        // Every step records itself in run history, as in the Lambda host: the handlers know nothing of it.
+        return Writeback.Observability.Recording.RecordingFunctionHandler.WrapAll(
+            StepHandlers.Create(new StepOptions(connectionString, TargetsDirectory())),
+            new Writeback.Observability.History.RunHistory(connectionString));
     }
 
     /// <summary><c>&lt;repo&gt;/targets</c>: from WRITEBACK_ROOT (set by ./writeback), else found above the working directory.</summary>

@@ -52,7 +52,7 @@ public sealed class PushTrigger(PushTokenVerifier verifier, BatchEventReader rea
 
             var traceparent = batch.Traceparent ?? (envelope.Message?.Attributes?.TryGetValue("traceparent", out var attribute) == true ? attribute : null);
             var name = ExecutionName.FromBatchId(batch.BatchId);
-            var input = new ExecutionInput(batch.ManifestUri, batch.BatchId, batch.Dataset, traceparent).ToJson();
+            var input = new ExecutionInput(batch.ManifestUri, batch.BatchId, batch.Dataset, traceparent, batch.Partition).ToJson();
             var started = await starter.StartAsync(name, input, cancellationToken);
             return started.Outcome switch
             {

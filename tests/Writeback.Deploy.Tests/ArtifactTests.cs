@@ -33,6 +33,13 @@ public sealed class ArtifactTests
         }
     }
 
+    [Fact]
+    public void The_build_script_is_valid_bash()
+    {
+        var result = Repo.Run("bash", ["-n", "scripts/build-artifacts.sh"], "Install bash.");
+        Assert.True(result.ExitCode == 0, result.Output);
+    }
+
     [Theory]
     [MemberData(nameof(Hosts))]
     public void Every_host_is_a_native_aot_executable_named_bootstrap(string project)

@@ -32,7 +32,7 @@ public sealed class TriggerHandlerTests : IDisposable
         var (name, input) = Assert.Single(_kit.StepFunctions.Started);
         Assert.Equal("student_dashboard-2026-11-25-001", name);
         Assert.Equal(
-            $$"""{"manifestUri":"{{_kit.ManifestUri}}","batchId":"student_dashboard-2026-11-25-001","dataset":"student_dashboard","traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}""",
+            $$"""{"manifestUri":"{{_kit.ManifestUri}}","batchId":"student_dashboard-2026-11-25-001","dataset":"student_dashboard","traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","partition":"2026-11-25"}""",
             input);
     }
 

@@ -150,7 +150,13 @@ internal static class AggregateRequestReader
 
         if (string.IsNullOrWhiteSpace(businessDate))
         {
-            throw new AggregateInputException("\"businessDate\" is required (yyyy-MM-dd)");
+            throw new AggregateInputException("\"businessDate\" is required (yyyy-MM-dd, or \"yesterday\")");
+        }
+
+        // A scheduler's body is fixed text, so it names the day relative to when it fires, in the business's zone.
+        if (string.Equals(businessDate, "yesterday", StringComparison.OrdinalIgnoreCase))
+        {
+            return (dataset, Yesterday());
         }
 
         if (!DateOnly.TryParseExact(businessDate, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
@@ -159,6 +165,13 @@ internal static class AggregateRequestReader
         }
 
         return (dataset, date);
+    }
+
+    private static DateOnly Yesterday()
+    {
+        var zoneId = Environment.GetEnvironmentVariable("WRITEBACK_BUSINESS_TIME_ZONE") is { Length: > 0 } configured ? configured : "Asia/Tokyo";
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(zoneId);
+        return DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, zone).DateTime).AddDays(-1);
     }
 
     private static string? String(JsonElement element, string name) =>

@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Writeback.Observability.History;
+using Writeback.Observability.Recording;
 using Writeback.StepFunctions;
 using Writeback.Trigger;
 using Writeback.Trigger.Auth;
@@ -109,7 +111,7 @@ internal sealed class LocalAwsSide : IAsyncDisposable
                 AllowLoopbackHttpManifests = true,
             },
             issuer.CreateValidator(),
-            starter,
+            new RecordingExecutionStarter(starter, new TriggerRecorder(new RunHistory(options.ConnectionString))),
             http);
 
         return new LocalAwsSide(app, http, triggerUrl, engine, stateMachine, issuer, starter);

@@ -470,12 +470,16 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         }
     }
 
-    /// <summary>The batch's content, independent of where the shards are (signed URLs change on every delivery).</summary>
+    /// <summary>
+    /// The batch's content: dataset, partition, schema and every shard's rows, size and sha256. Not where the shards are
+    /// (signed URLs change on every delivery), nor when or in which sequence the export ran: re-exporting the same data
+    /// under the same batch id is the same batch, while different shard bytes under one batch id are a conflict.
+    /// </summary>
     public static string Fingerprint(Manifest manifest)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"v{manifest.Version}\n{manifest.BatchId}\n{manifest.Dataset}\n{manifest.Partition}\n{manifest.Sequence}\n");
+        text.Append(CultureInfo.InvariantCulture, $"v{manifest.Version}\n{manifest.BatchId}\n{manifest.Dataset}\n{manifest.Partition}\n");
         foreach (var column in manifest.Schema)
         {
             text.Append(CultureInfo.InvariantCulture, $"c {column.Name} {ColumnType.TryParse(column.Type)}\n");

@@ -67,17 +67,18 @@ public sealed class RunHistory : IAsyncDisposable
     /// The trigger saw a batch-ready event and asked for an execution. Every delivery counts; the first one fixes when
     /// the batch arrived. <paramref name="outcome"/> is the start's outcome (Started, AlreadyRunning, AlreadyExists).
     /// </summary>
-    public async Task RecordTriggeredAsync(string batchId, string? dataset, string executionName, string? traceparent, string outcome, CancellationToken cancellationToken = default)
+    public async Task RecordTriggeredAsync(string batchId, string? dataset, string? partition, string executionName, string? traceparent, string outcome, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(batchId);
         _ = outcome;
         await EnsureSchemaAsync(cancellationToken);
         var now = Now();
         await using var command = _dataSource.CreateCommand("""
-            INSERT INTO writeback_runs.batches (batch_id, dataset, execution_name, traceparent, trace_id, status, deliveries, triggered_at, started_at, updated_at)
-            VALUES (@batch, @dataset, @execution, @traceparent, @trace, 'triggered', 1, @now, @now, @now)
+            INSERT INTO writeback_runs.batches (batch_id, dataset, partition_value, execution_name, traceparent, trace_id, status, deliveries, triggered_at, started_at, updated_at)
+            VALUES (@batch, @dataset, @partition, @execution, @traceparent, @trace, 'triggered', 1, @now, @now, @now)
             ON CONFLICT (batch_id) DO UPDATE SET
                 dataset = coalesce(batches.dataset, EXCLUDED.dataset),
+                partition_value = coalesce(batches.partition_value, EXCLUDED.partition_value),
                 execution_name = coalesce(batches.execution_name, EXCLUDED.execution_name),
                 traceparent = coalesce(batches.traceparent, EXCLUDED.traceparent),
                 trace_id = coalesce(batches.trace_id, EXCLUDED.trace_id),
@@ -88,6 +89,7 @@ public sealed class RunHistory : IAsyncDisposable
             """);
         command.Parameters.Add(Text("batch", batchId));
         command.Parameters.Add(Text("dataset", dataset));
+        command.Parameters.Add(Text("partition", partition));
         command.Parameters.Add(Text("execution", executionName));
         command.Parameters.Add(Text("traceparent", traceparent));
         command.Parameters.Add(Text("trace", Traceparent.TraceId(traceparent)));
@@ -334,6 +336,38 @@ public sealed class RunHistory : IAsyncDisposable
         }
 
         return steps;
+    }
+
+    /// <summary>
+    /// Each step's typical wall time (first start to last end, retries and all shards included): the median over the
+    /// dataset's last <paramref name="runs"/> applied batches that went through publish.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, TimeSpan>> TypicalDurationsAsync(string dataset, int runs, CancellationToken cancellationToken = default)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var command = _dataSource.CreateCommand("""
+            WITH recent AS (
+                SELECT b.batch_id FROM writeback_runs.batches b
+                WHERE b.dataset = @dataset AND b.status = 'applied' AND b.ended_at IS NOT NULL
+                  AND EXISTS (SELECT 1 FROM writeback_runs.steps p WHERE p.batch_id = b.batch_id AND p.step = 'writeback-publish' AND p.status = 'succeeded')
+                ORDER BY b.ended_at DESC LIMIT @runs),
+            phase AS (
+                SELECT s.batch_id, s.step, extract(epoch FROM max(s.ended_at) - min(s.started_at)) * 1000 AS ms
+                FROM writeback_runs.steps s JOIN recent r ON r.batch_id = s.batch_id
+                GROUP BY s.batch_id, s.step
+                HAVING bool_and(s.ended_at IS NOT NULL) AND bool_or(s.status = 'succeeded'))
+            SELECT step, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::double precision FROM phase GROUP BY step
+            """);
+        command.Parameters.Add(Text("dataset", dataset));
+        command.Parameters.Add(new NpgsqlParameter<int>("runs", Math.Max(1, runs)));
+        var typical = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            typical[reader.GetString(0)] = TimeSpan.FromMilliseconds(reader.GetDouble(1));
+        }
+
+        return typical;
     }
 
     /// <summary>Deletes batches (with their steps) and alerts last touched before now − retention; returns the batches deleted.</summary>

@@ -6,7 +6,7 @@ namespace Writeback.Observability.Recording;
 
 /// <summary>
 /// The trigger side of run history, for an execution-starter decorator to call: it knows the execution input's
-/// shape (<c>{"manifestUri","batchId","dataset","traceparent"}</c>) so the trigger's own code stays unaware of history.
+/// shape (<c>{"manifestUri","batchId","dataset","traceparent","partition"}</c>) so the trigger's own code stays unaware of history.
 /// Best effort, like step recording: a history outage never blocks a start.
 /// </summary>
 public sealed class TriggerRecorder(RunHistory history, StructuredLog? log = null)
@@ -30,7 +30,7 @@ public sealed class TriggerRecorder(RunHistory history, StructuredLog? log = nul
         var batchId = input.BatchId ?? executionName;
         try
         {
-            await history.RecordTriggeredAsync(batchId, input.Dataset, executionName, input.Traceparent, outcome, cancellationToken);
+            await history.RecordTriggeredAsync(batchId, input.Dataset, input.Partition, executionName, input.Traceparent, outcome, cancellationToken);
             _log.Info("execution start requested", batchId, Traceparent.TraceId(input.Traceparent),
                 new("executionName", executionName), new("dataset", input.Dataset), new("outcome", outcome));
         }

@@ -46,7 +46,8 @@ public sealed record ExecutionInput(
     [property: JsonPropertyName("manifestUri")] string ManifestUri,
     [property: JsonPropertyName("batchId")] string BatchId,
     [property: JsonPropertyName("dataset")] string Dataset,
-    [property: JsonPropertyName("traceparent")] string? Traceparent)
+    [property: JsonPropertyName("traceparent")] string? Traceparent,
+    [property: JsonPropertyName("partition")] string? Partition = null)
 {
     public string ToJson() => JsonSerializer.Serialize(this, ExecutionInputJson.Default.ExecutionInput);
 }

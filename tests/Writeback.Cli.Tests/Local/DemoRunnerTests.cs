@@ -9,12 +9,21 @@ namespace Writeback.Cli.Tests.Local;
 /// The whole path on one machine, every hop real: DuckDB warehouse → Parquet shards + manifest → push envelope with an
 /// OIDC token over HTTP → verified trigger → statemachines/writeback.asl.json on the local engine → PostgreSQL.
 /// </summary>
-public sealed class DemoRunnerTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IDisposable
+public sealed class DemoRunnerTests : IAsyncLifetime
 {
     private static readonly DateOnly Day = new(2026, 11, 25);
+
+    // Each test gets its own database and state folder: the ledger remembers batches, which is the point.
+    private readonly PostgresDatabase database = new();
     private readonly string _state = Directory.CreateTempSubdirectory("writeback-demo-test-").FullName;
 
-    public void Dispose() => Directory.Delete(_state, recursive: true);
+    public Task InitializeAsync() => database.InitializeAsync();
+
+    public async Task DisposeAsync()
+    {
+        await database.DisposeAsync();
+        Directory.Delete(_state, recursive: true);
+    }
 
     [Fact]
     public async Task A_batch_travels_the_whole_path_and_a_second_run_changes_nothing()

@@ -390,6 +390,21 @@ public sealed class BadInputTests(PostgresDatabase database) : IClassFixture<Pos
     }
 
     [Fact]
+    public async Task The_same_batch_re_exported_with_a_new_sequence_and_time_is_the_same_batch()
+    {
+        var (engine, target, _) = await SeededAsync("same_id_reexport");
+        await RunAsync(engine, await _batches.WriteScoresAsync("same-id-reexport", target.Dataset, [Scores(Day1, 7)], "2026-11-01", 2));
+        var digest = await TableDigestAsync(database.ConnectionString, target.Table);
+        var reexported = await _batches.WriteScoresAsync("same-id-reexport", target.Dataset, [Scores(Day1, 7)], "2026-11-01", 3,
+            m => m with { GeneratedAt = m.GeneratedAt.AddHours(1), Traceparent = null });
+
+        var prepared = await engine.PrepareAsync(reexported, null, null, default);
+
+        Assert.Equal(PrepareAction.Applied, prepared.Action);
+        await AssertUntouchedAsync(target, digest);
+    }
+
+    [Fact]
     public async Task The_same_batch_while_still_loading_with_different_content_is_a_conflict()
     {
         var (engine, target, digest) = await SeededAsync("same_id_loading");

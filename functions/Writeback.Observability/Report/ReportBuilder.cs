@@ -1,0 +1,40 @@
+using Writeback.Observability.History;
+using Writeback.Observability.Slo;
+
+namespace Writeback.Observability.Report;
+
+/// <summary>Reads what the report shows: each watched dataset's SLO state and recent runs with their steps.</summary>
+public static class ReportBuilder
+{
+    public static async Task<ReportModel> BuildAsync(RunHistory history, IReadOnlyList<SloTarget> targets, SloOptions? options = null, int runsPerDataset = 14, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        ArgumentNullException.ThrowIfNull(targets);
+        options ??= new SloOptions();
+        var evaluator = new SloEvaluator(history, options);
+        var datasets = new List<ReportDataset>();
+        foreach (var target in targets)
+        {
+            var calendar = new DeadlineCalendar(target.Deadline, options.DeadlineDaysAfterBusinessDate);
+            var evaluation = await evaluator.EvaluateAsync(target, cancellationToken);
+            var runs = await history.RecentBatchesAsync(runsPerDataset, target.Dataset, cancellationToken);
+            var steps = (await history.StepsAsync([.. runs.Select(r => r.BatchId)], cancellationToken)).ToLookup(s => s.BatchId);
+            datasets.Add(new ReportDataset(
+                target.Dataset,
+                $"{target.Deadline.Time} {target.Deadline.TimeZone}",
+                evaluation.State.Name(),
+                evaluation.Detail,
+                [.. runs.Select(run =>
+                {
+                    var businessDate = SloEvaluator.BusinessDateOf(run, calendar);
+                    return new ReportRun(
+                        run.BatchId, run.Status, businessDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                        calendar.DeadlineFor(businessDate), run.TriggeredAt ?? run.StartedAt, run.EndedAt, run.Rows, run.Bytes, run.Retries,
+                        run.Error is null ? null : $"{run.Error}: {run.Cause}", run.TraceId,
+                        [.. steps[run.BatchId].Select(s => new ReportStep(Steps.DisplayName(s.Step) + (s.ShardIndex >= 0 ? $" #{s.ShardIndex}" : ""), s.Status, s.StartedAt, s.EndedAt))]);
+                })]));
+        }
+
+        return new ReportModel(history.Time.GetUtcNow(), datasets);
+    }
+}

@@ -1,0 +1,173 @@
+using Npgsql;
+using NpgsqlTypes;
+using Writeback.Observability.Alerts;
+using Writeback.Observability.History;
+using Writeback.Observability.Telemetry;
+
+namespace Writeback.Observability.Slo;
+
+/// <summary>One dataset's result of a check: its state and the alert the check raised for it, if any.</summary>
+public sealed record SloCheckResult(SloEvaluation Evaluation, Alert? Alert, IReadOnlyList<string> FailedSinks);
+
+/// <summary>
+/// The SLO check: evaluates each dataset and compares the result with the state it last alerted on
+/// (<c>writeback_runs.slo_state</c>). Only a change raises an alert, so a check every five minutes never floods; a
+/// move from a state that needs attention back to on-time or met raises one recovery message. The comparison and
+/// the new state are committed under a per-dataset lock before the sinks are called, so concurrent checks raise an
+/// alert once (a sink that is down then misses it; it is logged and kept in <c>writeback_runs.alerts</c>).
+/// </summary>
+public sealed class SloMonitor(RunHistory history, SloEvaluator evaluator, IReadOnlyList<IAlertSink> sinks, StructuredLog? log = null)
+{
+    private readonly StructuredLog _log = log ?? StructuredLog.None;
+
+    public async Task<IReadOnlyList<SloCheckResult>> CheckAsync(IEnumerable<SloTarget> targets, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        var results = new List<SloCheckResult>();
+        foreach (var target in targets)
+        {
+            results.Add(await CheckAsync(target, cancellationToken));
+        }
+
+        return results;
+    }
+
+    public async Task<SloCheckResult> CheckAsync(SloTarget target, CancellationToken cancellationToken = default)
+    {
+        var evaluation = await evaluator.EvaluateAsync(target, cancellationToken);
+        var (alert, alertId) = await TransitionAsync(evaluation, cancellationToken);
+        if (alert is null)
+        {
+            return new SloCheckResult(evaluation, null, []);
+        }
+
+        var failed = new List<string>();
+        foreach (var sink in sinks)
+        {
+            try
+            {
+                await sink.SendAsync(alert, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                failed.Add(sink.Name);
+                _log.Error("alert delivery failed", alert.BatchId, alert.TraceId, new("sink", sink.Name), new("dataset", alert.Dataset), new("cause", e.Message));
+            }
+        }
+
+        if (failed.Count > 0)
+        {
+            await using var command = history.DataSource.CreateCommand("UPDATE writeback_runs.alerts SET failed_sinks = @failed WHERE id = @id");
+            command.Parameters.Add(RunHistory.Text("failed", string.Join(',', failed)));
+            command.Parameters.Add(new NpgsqlParameter<long>("id", alertId));
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return new SloCheckResult(evaluation, alert, failed);
+    }
+
+    /// <summary>Records the evaluation as the dataset's state; returns the alert when the state changed in a way worth one.</summary>
+    private async Task<(Alert? Alert, long Id)> TransitionAsync(SloEvaluation evaluation, CancellationToken cancellationToken)
+    {
+        await history.EnsureSchemaAsync(cancellationToken);
+        await using var connection = await history.DataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('writeback_runs:slo:' || @dataset, 0))", connection, transaction))
+        {
+            lockCommand.Parameters.Add(RunHistory.Text("dataset", evaluation.Dataset));
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        StoredState? previous = null;
+        await using (var read = new NpgsqlCommand("SELECT state, business_date, batch_id FROM writeback_runs.slo_state WHERE dataset = @dataset", connection, transaction))
+        {
+            read.Parameters.Add(RunHistory.Text("dataset", evaluation.Dataset));
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                previous = new StoredState(
+                    SloStates.Parse(reader.GetString(0)),
+                    reader.IsDBNull(1) ? null : reader.GetFieldValue<DateOnly>(1),
+                    RunHistory.NullableString(reader, 2));
+            }
+        }
+
+        var current = new StoredState(evaluation.State, evaluation.BusinessDate, evaluation.State == SloState.Failed ? evaluation.BatchId : null);
+        var alert = Decide(previous, current) ? Alert.From(evaluation, previous?.State) : null;
+        var changed = previous is null || previous.State != current.State;
+
+        await using (var upsert = new NpgsqlCommand("""
+            INSERT INTO writeback_runs.slo_state (dataset, state, business_date, batch_id, changed_at, checked_at)
+            VALUES (@dataset, @state, @date, @batch, @now, @now)
+            ON CONFLICT (dataset) DO UPDATE SET
+                state = EXCLUDED.state, business_date = EXCLUDED.business_date, batch_id = EXCLUDED.batch_id,
+                changed_at = CASE WHEN @changed THEN EXCLUDED.changed_at ELSE slo_state.changed_at END,
+                checked_at = EXCLUDED.checked_at
+            """, connection, transaction))
+        {
+            upsert.Parameters.Add(RunHistory.Text("dataset", evaluation.Dataset));
+            upsert.Parameters.Add(RunHistory.Text("state", current.State.Name()));
+            upsert.Parameters.Add(new NpgsqlParameter("date", NpgsqlDbType.Date) { Value = evaluation.BusinessDate });
+            upsert.Parameters.Add(RunHistory.Text("batch", current.BatchId));
+            upsert.Parameters.Add(RunHistory.Timestamp("now", evaluation.EvaluatedAt));
+            upsert.Parameters.Add(new NpgsqlParameter<bool>("changed", changed));
+            await upsert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        long id = 0;
+        if (alert is not null)
+        {
+            await using var insert = new NpgsqlCommand("""
+                INSERT INTO writeback_runs.alerts (dataset, kind, state, previous_state, business_date, batch_id, message, raised_at)
+                VALUES (@dataset, @kind, @state, @previous, @date, @batch, @message, @now) RETURNING id
+                """, connection, transaction);
+            insert.Parameters.Add(RunHistory.Text("dataset", alert.Dataset));
+            insert.Parameters.Add(RunHistory.Text("kind", alert.Kind));
+            insert.Parameters.Add(RunHistory.Text("state", alert.State.Name()));
+            insert.Parameters.Add(RunHistory.Text("previous", alert.PreviousState?.Name()));
+            insert.Parameters.Add(new NpgsqlParameter("date", NpgsqlDbType.Date) { Value = alert.BusinessDate });
+            insert.Parameters.Add(RunHistory.Text("batch", alert.BatchId));
+            insert.Parameters.Add(RunHistory.Text("message", alert.Message));
+            insert.Parameters.Add(RunHistory.Timestamp("now", alert.RaisedAt));
+            id = (long)(await insert.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return (alert, id);
+    }
+
+    /// <summary>
+    /// The alert rule. A state needing attention alerts when it is new, or is about another business date, or (for a
+    /// failure) another batch; leaving such states for on-time or met alerts once as a recovery; the rest is quiet.
+    /// </summary>
+    internal static bool Decide(StoredState? previous, StoredState current)
+    {
+        if (current.State.NeedsAttention())
+        {
+            return previous is null || previous != current;
+        }
+
+        return previous is not null && previous.State.NeedsAttention();
+    }
+
+    internal sealed record StoredState(SloState State, DateOnly? BusinessDate, string? BatchId);
+
+    /// <summary>The latest alerts, newest first (for <c>status</c> and the report).</summary>
+    public static async Task<IReadOnlyList<(string Dataset, string Kind, string Message, DateTimeOffset RaisedAt)>> RecentAlertsAsync(
+        RunHistory history, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        await history.EnsureSchemaAsync(cancellationToken);
+        await using var command = history.DataSource.CreateCommand(
+            "SELECT dataset, kind, message, raised_at FROM writeback_runs.alerts ORDER BY raised_at DESC, id DESC LIMIT @limit");
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        var alerts = new List<(string, string, string, DateTimeOffset)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            alerts.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3)));
+        }
+
+        return alerts;
+    }
+}

@@ -1,0 +1,90 @@
+using System.Net;
+using System.Text;
+using Writeback.Aggregate;
+using Writeback.Aggregate.Publishing;
+using Writeback.Aggregate.Warehouse;
+using Writeback.Cli.Local;
+using Writeback.StepFunctions;
+using Writeback.Testing;
+using Writeback.Trigger.Auth;
+
+namespace Writeback.Cli.Tests.Local;
+
+/// <summary>The loopback AWS side as Pub/Sub sees it: HTTP pushes with OIDC tokens, answered by the real trigger.</summary>
+public sealed class LocalAwsSideTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IDisposable
+{
+    private static readonly DateOnly Day = new(2026, 11, 25);
+    private readonly string _state = Directory.CreateTempSubdirectory("writeback-aws-test-").FullName;
+
+    public void Dispose() => Directory.Delete(_state, recursive: true);
+
+    [Fact]
+    public async Task Duplicate_delivery_starts_one_execution()
+    {
+        await using var aws = await StartAsync();
+        var started = new List<Execution>();
+        aws.Starter.Started += started.Add;
+        var runner = Runner(aws, new Tokens(aws.Issuer, LocalAwsSide.PushServiceAccount));
+
+        var first = await runner.RunAsync("class_summary", Day);
+        var second = await runner.RunAsync("class_summary", Day);
+        await started.Single().Completion;
+        var third = await runner.RunAsync("class_summary", Day);
+
+        Assert.Equal(first.BatchId, second.BatchId);
+        Assert.Equal(first.BatchId, third.BatchId);
+        var execution = Assert.Single(started);
+        Assert.Equal("SUCCEEDED", execution.StatusName);
+    }
+
+    [Fact]
+    public async Task A_push_signed_by_another_key_is_refused_and_starts_nothing()
+    {
+        await using var aws = await StartAsync();
+        var started = 0;
+        aws.Starter.Started += _ => started++;
+        using var stranger = LocalOidcIssuer.Create();
+        var runner = Runner(aws, new Tokens(stranger, LocalAwsSide.PushServiceAccount));
+
+        var refused = await Assert.ThrowsAsync<PublishException>(() => runner.RunAsync("class_summary", Day));
+
+        Assert.Equal((int)HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal(0, started);
+    }
+
+    [Fact]
+    public async Task A_malformed_envelope_gets_a_clear_400()
+    {
+        await using var aws = await StartAsync();
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, aws.TriggerUrl)
+        {
+            Content = new StringContent("{\"message\": \"not an object\"}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new("Bearer", aws.Issuer.MintToken(aws.TriggerUrl.ToString(), LocalAwsSide.PushServiceAccount));
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("message", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    private Task<LocalAwsSide> StartAsync() =>
+        LocalAwsSide.StartAsync(
+            new LocalAwsSideOptions { ConnectionString = database.ConnectionString, IssuerKeyPath = Path.Combine(_state, "oidc.pem") },
+            CancellationToken.None);
+
+    private AggregateRunner Runner(LocalAwsSide aws, IPushTokenSource tokens)
+    {
+        var warehouse = Path.Combine(_state, "warehouse.duckdb");
+        SampleWarehouse.Ensure(warehouse, SampleWarehouse.DefaultSeed, WarehouseSize.Small, Day);
+        return AggregateRunner.CreateLocal(
+            new LocalAggregateOptions { WarehousePath = warehouse, OutputRoot = Path.Combine(_state, "exports"), PushUrl = aws.TriggerUrl, PushAudience = aws.TriggerUrl.ToString() },
+            tokens);
+    }
+
+    private sealed class Tokens(LocalOidcIssuer issuer, string email) : IPushTokenSource
+    {
+        public Task<string> GetTokenAsync(string audience, CancellationToken cancellationToken) => Task.FromResult(issuer.MintToken(audience, email));
+    }
+}

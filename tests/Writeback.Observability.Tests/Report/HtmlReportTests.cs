@@ -1,0 +1,97 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Time.Testing;
+using Writeback.Core.Contracts;
+using Writeback.Observability.History;
+using Writeback.Observability.Report;
+using Writeback.Observability.Slo;
+using Writeback.Observability.Tests.Support;
+using Writeback.Testing;
+
+namespace Writeback.Observability.Tests.Report;
+
+public sealed partial class HtmlReportTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
+{
+    private static readonly Deadline Contract = new() { Time = "08:00", TimeZone = "Asia/Tokyo" };
+
+    [Fact]
+    public async Task The_report_renders_in_headless_chromium_with_every_run_on_its_chart()
+    {
+        var (html, batches) = await RenderAsync();
+        var folder = Directory.CreateTempSubdirectory("wb-report-");
+        var path = Path.Combine(folder.FullName, "report.html");
+        await File.WriteAllTextAsync(path, html);
+
+        var dom = await HeadlessChromium.DumpDomAsync(path);
+
+        // The rectangles exist only if the browser ran the page's script over its embedded data.
+        Assert.DoesNotContain("<rect", html, StringComparison.Ordinal);
+        Assert.Contains("data-rendered=\"true\"", dom, StringComparison.Ordinal);
+        Assert.Contains($"Charted {batches.Count} runs.", dom, StringComparison.Ordinal);
+        Assert.Equal(2, SvgCharts().Count(dom));
+        foreach (var batch in batches)
+        {
+            Assert.Matches($"<rect [^>]*class=\"run [a-z]+\"[^>]*data-batch-id=\"{Regex.Escape(batch)}\"", dom);
+        }
+
+        Assert.Matches("<rect [^>]*class=\"run failed\"[^>]*data-batch-id=\"report-a-24\"", dom);
+        Assert.Contains("class=\"deadline\"", dom, StringComparison.Ordinal);
+
+        var screenshot = Environment.GetEnvironmentVariable("WRITEBACK_REPORT_SCREENSHOT");
+        if (!string.IsNullOrEmpty(screenshot))
+        {
+            File.Copy(path, Path.ChangeExtension(screenshot, ".html"), overwrite: true);
+            await HeadlessChromium.ScreenshotAsync(path, screenshot);
+        }
+
+        folder.Delete(recursive: true);
+    }
+
+    [Fact]
+    public async Task The_report_is_one_file_with_no_external_assets_and_escapes_what_it_embeds()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 19, 0, 0, TimeSpan.Zero));
+        await using var history = new RunHistory(database.ConnectionString, time);
+        var runs = new SyntheticRuns(history, time);
+        await runs.FailAsync("report_escape", "escape-1", new DateOnly(2026, 11, 25), "Writeback.InvalidBatch", "</script><img src=x onerror=alert(1)>");
+
+        var html = HtmlReport.Render(await ReportBuilder.BuildAsync(history, [new SloTarget("report_escape", Contract)]));
+
+        Assert.DoesNotMatch("(src|href)=\"(https?:)?//", html);
+        Assert.DoesNotContain("<img", html, StringComparison.Ordinal);
+        Assert.Single(ScriptEnd().Matches(html[..html.IndexOf("<script>", StringComparison.Ordinal)]));
+        Assert.Contains("&lt;/script&gt;&lt;img", html, StringComparison.Ordinal);
+    }
+
+    private async Task<(string Html, IReadOnlyList<string> Batches)> RenderAsync()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 22, 19, 0, 0, TimeSpan.Zero));
+        await using var history = new RunHistory(database.ConnectionString, time);
+        var runs = new SyntheticRuns(history, time);
+        var batches = new List<string>();
+        for (var day = 22; day <= 25; day++)
+        {
+            time.SetUtcNow(new DateTimeOffset(2026, 11, day, 18 + (day % 3), 0, 0, TimeSpan.Zero));
+            var date = new DateOnly(2026, 11, day);
+            if (day == 24)
+            {
+                await runs.FailAsync("report_a", "report-a-24", date, "Writeback.InvalidBatch", "shard 0: sha256 mismatch");
+                batches.Add("report-a-24");
+                time.Advance(TimeSpan.FromHours(5));
+            }
+
+            await runs.SucceedAsync("report_a", $"report-a-{day}-ok", date);
+            await runs.SucceedAsync("report_b", $"report-b-{day}", date);
+            batches.Add($"report-a-{day}-ok");
+            batches.Add($"report-b-{day}");
+        }
+
+        var model = await ReportBuilder.BuildAsync(history, [new SloTarget("report_a", Contract), new SloTarget("report_b", Contract)]);
+        return (HtmlReport.Render(model), batches);
+    }
+
+    [GeneratedRegex("<svg [^>]*class=\"timeline\"")]
+    private static partial Regex SvgCharts();
+
+    [GeneratedRegex("</script>")]
+    private static partial Regex ScriptEnd();
+}
