@@ -23,5 +23,6 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context 
 });
 
 var options = LambdaRuntimeOptions.FromEnvironment();
+using var tracing = Writeback.Observability.Telemetry.TelemetrySetup.Start("writeback-writers");
 // Handlers are created inside the runtime so a missing secret or bad configuration is reported as an init error.
 return await LambdaRuntime.RunAsync(() => WriterHandlers.Create(options.HandlerName), options, stopping.Token);

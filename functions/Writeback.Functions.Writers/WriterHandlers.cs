@@ -1,9 +1,13 @@
 using Writeback.Lambda;
+using Writeback.Observability;
+using Writeback.Observability.History;
+using Writeback.Observability.Recording;
+using Writeback.Observability.Telemetry;
 using Writeback.Steps;
 
 namespace Writeback.Functions.Writers;
 
-/// <summary>The handlers this bootstrap hosts: the five step handlers and a database-free ping.</summary>
+/// <summary>The handlers this bootstrap hosts: the five step handlers, the scheduled SLO check and a database-free ping.</summary>
 public static class WriterHandlers
 {
     /// <summary>
@@ -18,7 +22,7 @@ public static class WriterHandlers
             try
             {
                 var steps = StepHandlers.Create(new StepOptions("Host=unused.invalid", empty.FullName));
-                return [.. steps.Select(h => h.Name), PingHandler.HandlerName];
+                return [.. steps.Select(h => h.Name), SloCheckFunction.FunctionName, PingHandler.HandlerName];
             }
             finally
             {
@@ -54,6 +58,13 @@ public static class WriterHandlers
             Environment.SetEnvironmentVariable(StepOptions.TargetsVariable, Path.Combine(taskRoot, "targets"));
         }
 
-        return [.. StepHandlers.Create(StepOptions.FromEnvironment()), new PingHandler()];
+        var steps = StepOptions.FromEnvironment();
+        var history = new RunHistory(steps.ConnectionString);
+        // Every step records itself in run history (the handlers know nothing of it), as the local engine's do.
+        return [
+            .. RecordingFunctionHandler.WrapAll(StepHandlers.Create(steps), history, StructuredLog.Stdout),
+            SloCheckFunction.FromEnvironment(new HttpClient { Timeout = TimeSpan.FromSeconds(15) }, steps.ConnectionString),
+            new PingHandler(),
+        ];
     }
 }

@@ -93,7 +93,7 @@ public sealed class TemplateTests
     }
 
     [Fact]
-    public void Writers_reserved_concurrency_fits_the_connection_budget_and_never_throttles_one_batch_map()
+    public void Database_functions_reserved_concurrency_fits_the_connection_budget_and_never_throttles_one_batch_map()
     {
         var machine = AslDefinition.Load(DefinitionPath);
         var maps = AslDefinition.States(machine).Where(s => (string?)s.State["Type"] == "Map").ToList();
@@ -110,7 +110,9 @@ public sealed class TemplateTests
         Assert.Equal(budgets.Order(), mapping.Select(kv => kv.Key).Order());
 
         var writers = Functions.Where(f => f.Properties["ReservedConcurrentExecutions"] is not null).ToList();
-        Assert.True(writers.Count == 5, $"expected the five writers to have reserved concurrency, found {writers.Count}");
+        var databaseFunctions = Functions.Where(f => f.Properties["Environment"]?["Variables"]?["WRITEBACK_DB_HOST"] is not null).ToList();
+        Assert.Equal(databaseFunctions.Select(f => f.Name).Order(), writers.Select(f => f.Name).Order());
+        Assert.True(writers.Count == 6, $"expected the five writers and the SLO check to have reserved concurrency, found {writers.Count}");
         foreach (var limit in budgets)
         {
             var total = 0;
