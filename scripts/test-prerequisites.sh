@@ -2,6 +2,8 @@
 # Tools the test suite uses besides .NET and PostgreSQL. Installed on first use so a fresh machine passes.
 #   tests/tools: npm packages the tests run (asl-validator checks every statemachines/*.asl.json).
 set -euo pipefail
+# No one answers prompts in CI.
+export DEBIAN_FRONTEND=noninteractive
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$root/tests/tools"
