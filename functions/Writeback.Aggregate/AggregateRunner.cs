@@ -62,6 +62,9 @@ public sealed record AggregateTimings(TimeSpan Query, TimeSpan Write, TimeSpan P
 /// </summary>
 public sealed class AggregateRunner(IBatchExporter exporter, IBatchPublisher? publisher)
 {
+    /// <summary>Spans under the same source name the AWS side uses, so one exporter configuration covers both.</summary>
+    private static readonly ActivitySource Source = new(Writeback.Observability.Telemetry.WritebackActivity.SourceName);
+
     private static readonly HttpClient SharedHttp = new() { Timeout = TimeSpan.FromSeconds(100) };
 
     /// <summary>The local wiring: DuckDB warehouse → folder → push to the trigger (when a push URL is given).</summary>
@@ -108,6 +111,10 @@ public sealed class AggregateRunner(IBatchExporter exporter, IBatchPublisher? pu
     /// <summary>Runs one batch. Unknown datasets and dates the warehouse does not hold throw <see cref="AggregateInputException"/>.</summary>
     public async Task<AggregateResult> RunAsync(string dataset, DateOnly businessDate, CancellationToken cancellationToken = default)
     {
+        // The root of the batch's trace: its traceparent travels in the event into the execution and every step.
+        using var span = Source.StartActivity($"writeback-aggregate {dataset}", ActivityKind.Producer);
+        span?.SetTag("writeback.dataset", dataset);
+        span?.SetTag("writeback.business_date", businessDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
         if (!Datasets.TryGet(dataset, out var definition))
         {
             throw new AggregateInputException(

@@ -28,8 +28,13 @@ public static class BatchIdentity
     /// <summary>A W3C traceparent for the run: the ambient trace when there is one, so the run joins it, else a new trace.</summary>
     public static string NewTraceparent()
     {
-        var trace = Activity.Current?.TraceId ?? ActivityTraceId.CreateRandom();
-        return $"00-{trace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01";
+        // The run's own span, when one is being recorded, so the AWS side's spans hang under it; else a fresh trace.
+        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C } current)
+        {
+            return $"00-{current.TraceId.ToHexString()}-{current.SpanId.ToHexString()}-01";
+        }
+
+        return $"00-{ActivityTraceId.CreateRandom().ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01";
     }
 
     /// <summary>Lower-case hex SHA-256 of a file's bytes, read once as a stream.</summary>

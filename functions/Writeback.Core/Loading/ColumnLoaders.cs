@@ -105,17 +105,17 @@ internal abstract class ColumnLoader(ResolvedColumn column, DataField field, str
 
         if (clr == typeof(double))
         {
-            return kind == ColumnKind.DoublePrecision ? new DoubleLoader(column, field, describe) : null;
+            return kind == ColumnKind.DoublePrecision ? new DirectLoader<double>(column, field, describe, NpgsqlDbType.Double) : null;
         }
 
         if (clr == typeof(bool))
         {
-            return kind == ColumnKind.Boolean ? new BooleanLoader(column, field, describe) : null;
+            return kind == ColumnKind.Boolean ? new DirectLoader<bool>(column, field, describe, NpgsqlDbType.Boolean) : null;
         }
 
         if (clr == typeof(DateOnly))
         {
-            return kind == ColumnKind.Date ? new DateLoader(column, field, describe) : null;
+            return kind == ColumnKind.Date ? new DirectLoader<DateOnly>(column, field, describe, NpgsqlDbType.Date) : null;
         }
 
         if (clr == typeof(DateTime))
@@ -289,9 +289,11 @@ internal sealed class FloatLoader(ResolvedColumn column, DataField field, string
     }
 }
 
-internal sealed class DoubleLoader(ResolvedColumn column, DataField field, string describe) : ColumnLoader(column, field, describe)
+/// <summary>A column whose Parquet values need no conversion or check beyond null-ness: written as they are read.</summary>
+internal sealed class DirectLoader<T>(ResolvedColumn column, DataField field, string describe, NpgsqlDbType dbType) : ColumnLoader(column, field, describe)
+    where T : struct
 {
-    private readonly ValueBuffer<double> _values = new();
+    private readonly ValueBuffer<T> _values = new();
 
     public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
         _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
@@ -304,47 +306,7 @@ internal sealed class DoubleLoader(ResolvedColumn column, DataField field, strin
         }
         else
         {
-            importer.Write(value, NpgsqlDbType.Double);
-        }
-    }
-}
-
-internal sealed class BooleanLoader(ResolvedColumn column, DataField field, string describe) : ColumnLoader(column, field, describe)
-{
-    private readonly ValueBuffer<bool> _values = new();
-
-    public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
-        _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
-
-    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
-    {
-        if (!_values.TryGet(row, out var value))
-        {
-            WriteNull(importer, shardRow);
-        }
-        else
-        {
-            importer.Write(value, NpgsqlDbType.Boolean);
-        }
-    }
-}
-
-internal sealed class DateLoader(ResolvedColumn column, DataField field, string describe) : ColumnLoader(column, field, describe)
-{
-    private readonly ValueBuffer<DateOnly> _values = new();
-
-    public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
-        _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
-
-    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
-    {
-        if (!_values.TryGet(row, out var value))
-        {
-            WriteNull(importer, shardRow);
-        }
-        else
-        {
-            importer.Write(value, NpgsqlDbType.Date);
+            importer.Write(value, dbType);
         }
     }
 }
