@@ -31,6 +31,8 @@ internal static class ServeCommand
             aws.Starter.Started += e => Console.Error.WriteLine($"writeback serve: started execution {e.Name}");
 
             Console.Out.WriteLine(aws.TriggerUrl);
+            // Scripts read the URL from a pipe while we keep running: don't leave it in a buffer.
+            await Console.Out.FlushAsync(cancellationToken);
             Console.Error.WriteLine($"writeback serve: trigger listening on {aws.TriggerUrl} (POST a Pub/Sub push envelope with an OIDC bearer token)");
             Console.Error.WriteLine($"writeback serve: executions at {aws.TriggerUrl}executions/<name>; histories in {Path.GetRelativePath(ProjectPaths.Root, Path.Combine(ProjectPaths.State, "executions"))}");
             Console.Error.WriteLine("writeback serve: push a batch with `./writeback aggregate --dataset student_dashboard --date YYYY-MM-DD`; Ctrl-C stops.");
