@@ -1,10 +1,10 @@
-using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
-using Amazon.Runtime.Signing;
+
+using Writeback.Lambda.Aws;
 
 namespace Writeback.Functions.Writers;
 
@@ -27,30 +27,20 @@ public sealed class SecretsManagerClient(HttpClient http, string region, AWSCred
     public async Task<string> GetSecretStringAsync(string secretId, CancellationToken cancellationToken)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(new GetSecretValueRequest(secretId), SecretsJson.Default.GetSecretValueRequest);
-        var toSign = new AWSSigningRequest { HttpMethod = HttpMethod.Post, RequestUri = _endpoint, Content = body };
-        toSign.Headers["Content-Type"] = ContentType;
-        toSign.Headers["X-Amz-Target"] = Target;
-        var signed = await AWSSigV4Signer.SignAsync(
-            toSign,
-            new AWSSigV4Parameters
+        using var request = await AwsSignedPost.CreateAsync(
+            new AwsSignedPostRequest
             {
+                Endpoint = _endpoint,
+                Service = "secretsmanager",
+                Region = RegionEndpoint.GetBySystemName(region),
                 // In Lambda the resolver reads the function role's temporary credentials from the environment.
                 Credentials = credentials ?? DefaultAWSCredentialsIdentityResolver.GetCredentials(null),
-                Region = RegionEndpoint.GetBySystemName(region),
-                Service = "secretsmanager",
-                SignPayload = true,
-                SignedAt = DateTime.UtcNow,
+                ContentType = ContentType,
+                Target = Target,
+                Body = body,
+                SignedAt = DateTimeOffset.UtcNow,
             },
             cancellationToken);
-
-        using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ByteArrayContent(body) };
-        // Exactly the value that was signed: no charset parameter.
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue(ContentType);
-        request.Headers.TryAddWithoutValidation("X-Amz-Target", Target);
-        foreach (var header in signed.Headers)
-        {
-            request.Headers.TryAddWithoutValidation(header.Key, header.Value);
-        }
 
         using var response = await http.SendAsync(request, cancellationToken);
         var text = await response.Content.ReadAsStringAsync(cancellationToken);

@@ -2,7 +2,8 @@ using System.Text;
 using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
-using Amazon.Runtime.Signing;
+
+using Writeback.Lambda.Aws;
 
 namespace Writeback.Observability.Alerts;
 
@@ -83,23 +84,18 @@ public sealed class SnsAlertSink : IAlertSink
         var body = Encoding.UTF8.GetBytes(FormBody(_options.TopicArn, alert));
         try
         {
-            var toSign = new AWSSigningRequest { HttpMethod = HttpMethod.Post, RequestUri = _endpoint, Content = body };
-            toSign.Headers["Content-Type"] = ContentType;
-            var signed = await AWSSigV4Signer.SignAsync(
-                toSign,
-                new AWSSigV4Parameters { Credentials = _credentials.Value, Region = _region, Service = "sns", SignPayload = true, SignedAt = _time.GetUtcNow().UtcDateTime },
-                cancellationToken);
-
-            using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ByteArrayContent(body) };
-            // Exactly the value that was signed.
-            request.Content.Headers.TryAddWithoutValidation("Content-Type", ContentType);
-            foreach (var header in signed.Headers)
-            {
-                if (!string.Equals(header.Key, "Content-Type", StringComparison.OrdinalIgnoreCase))
+            using var request = await AwsSignedPost.CreateAsync(
+                new AwsSignedPostRequest
                 {
-                    request.Headers.TryAddWithoutValidation(header.Key, header.Value);
-                }
-            }
+                    Endpoint = _endpoint,
+                    Service = "sns",
+                    Region = _region,
+                    Credentials = _credentials.Value,
+                    ContentType = ContentType,
+                    Body = body,
+                    SignedAt = _time.GetUtcNow(),
+                },
+                cancellationToken);
 
             using var response = await _http.SendAsync(request, cancellationToken);
             if (!response.IsSuccessStatusCode)

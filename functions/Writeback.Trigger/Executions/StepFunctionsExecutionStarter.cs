@@ -1,12 +1,12 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
-using Amazon.Runtime.Signing;
 using Writeback.Trigger.Http;
+
+using Writeback.Lambda.Aws;
 
 namespace Writeback.Trigger.Executions;
 
@@ -110,27 +110,20 @@ public sealed class StepFunctionsExecutionStarter : IExecutionStarter
         }
     }
 
-    private async Task<HttpRequestMessage> SignedRequestAsync(byte[] body, DateTimeOffset signedAt, CancellationToken cancellationToken)
-    {
-        var toSign = new AWSSigningRequest { HttpMethod = HttpMethod.Post, RequestUri = _endpoint, Content = body };
-        toSign.Headers["Content-Type"] = ContentType;
-        toSign.Headers["X-Amz-Target"] = Target;
-        var signed = await AWSSigV4Signer.SignAsync(
-            toSign,
-            new AWSSigV4Parameters { Credentials = _credentials.Value, Region = _region, Service = "states", SignPayload = true, SignedAt = signedAt.UtcDateTime },
+    private Task<HttpRequestMessage> SignedRequestAsync(byte[] body, DateTimeOffset signedAt, CancellationToken cancellationToken) =>
+        AwsSignedPost.CreateAsync(
+            new AwsSignedPostRequest
+            {
+                Endpoint = _endpoint,
+                Service = "states",
+                Region = _region,
+                Credentials = _credentials.Value,
+                ContentType = ContentType,
+                Target = Target,
+                Body = body,
+                SignedAt = signedAt,
+            },
             cancellationToken);
-
-        var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ByteArrayContent(body) };
-        // Exactly the value that was signed: no charset parameter.
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue(ContentType);
-        request.Headers.TryAddWithoutValidation("X-Amz-Target", Target);
-        foreach (var header in signed.Headers)
-        {
-            request.Headers.TryAddWithoutValidation(header.Key, header.Value);
-        }
-
-        return request;
-    }
 
     private static T? Parse<T>(string text, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
     {
