@@ -6,8 +6,8 @@ namespace Writeback.Trigger.Auth;
 
 /// <summary>
 /// Verifies Google-signed ID tokens against Google's published JWKS, with the framework's HttpClient, JSON reader and
-/// RSA only, so it runs in a Native AOT Lambda — Google.Apis.Auth's validator does not (its Newtonsoft.Json cannot
-/// construct the trimmed token types; see <see cref="GoogleIdTokenValidator"/>). The key set is cached for its
+/// RSA only, so it runs in a Native AOT Lambda — Google.Apis.Auth's validator does not (in a Native AOT binary its
+/// Newtonsoft.Json cannot construct the trimmed token types). The key set is cached for its
 /// Cache-Control max-age and fetched again when a token names a key id it does not hold (Google rotates keys).
 /// </summary>
 public sealed class GoogleJwksIdTokenValidator(HttpClient http, Uri? jwksUri = null, TimeProvider? time = null) : IIdTokenValidator, IDisposable
