@@ -35,10 +35,13 @@ public sealed class StepFunctionsEngineOptions
 /// <summary>A created state machine: a validated definition under a name.</summary>
 public sealed class StateMachine
 {
-    internal StateMachine(string name, string arn, StateMachineDefinition definition)
+    private readonly string _executionArnPrefix;
+
+    internal StateMachine(string name, string region, string accountId, StateMachineDefinition definition)
     {
         Name = name;
-        Arn = arn;
+        Arn = $"arn:aws:states:{region}:{accountId}:stateMachine:{name}";
+        _executionArnPrefix = $"arn:aws:states:{region}:{accountId}:execution:{name}:";
         Definition = definition;
     }
 
@@ -47,6 +50,9 @@ public sealed class StateMachine
     public string Arn { get; }
 
     public StateMachineDefinition Definition { get; }
+
+    /// <summary>The ARN an execution of this state machine with the given name has (or would have).</summary>
+    public string ExecutionArn(string executionName) => _executionArnPrefix + executionName;
 }
 
 public enum ExecutionStatus { Running, Succeeded, Failed, TimedOut, Aborted }
@@ -74,7 +80,7 @@ public sealed class StepFunctionsEngine
     {
         ArgumentNullException.ThrowIfNull(name);
         var definition = StateMachineDefinition.Parse(definitionJson);
-        return new StateMachine(name, $"arn:aws:states:{Options.Region}:{Options.AccountId}:stateMachine:{name}", definition);
+        return new StateMachine(name, Options.Region, Options.AccountId, definition);
     }
 
     /// <summary>
@@ -106,7 +112,7 @@ public sealed class StepFunctionsEngine
             throw new StepFunctionsApiException("InvalidExecutionInput", $"The execution input is larger than the {Options.PayloadLimitBytes}-byte limit.");
         }
 
-        var arn = $"arn:aws:states:{Options.Region}:{Options.AccountId}:execution:{stateMachine.Name}:{name}";
+        var arn = stateMachine.ExecutionArn(name);
         Execution execution;
         lock (_lock)
         {
@@ -136,13 +142,15 @@ public sealed class StepFunctionsEngine
         return execution;
     }
 
-    public Execution DescribeExecution(string executionArn)
+    public Execution DescribeExecution(string executionArn) =>
+        FindExecution(executionArn) ?? throw new StepFunctionsApiException("ExecutionDoesNotExist", $"Execution does not exist: '{executionArn}'");
+
+    /// <summary>The execution with this ARN, or null when none was started.</summary>
+    public Execution? FindExecution(string executionArn)
     {
         lock (_lock)
         {
-            return _executions.TryGetValue(executionArn, out var e)
-                ? e
-                : throw new StepFunctionsApiException("ExecutionDoesNotExist", $"Execution does not exist: '{executionArn}'");
+            return _executions.GetValueOrDefault(executionArn);
         }
     }
 

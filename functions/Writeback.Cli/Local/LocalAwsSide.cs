@@ -85,18 +85,9 @@ internal sealed class LocalAwsSide : IAsyncDisposable
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(response.BodyJson, context.RequestAborted);
         });
-        app.MapGet("/executions/{name}", (string name) =>
-        {
-            try
-            {
-                var execution = engine.DescribeExecution($"{stateMachine.Arn.Replace(":stateMachine:", ":execution:", StringComparison.Ordinal)}:{name}");
-                return Results.Text(ExecutionReport.Describe(execution).ToJsonString(), "application/json");
-            }
-            catch (StepFunctionsApiException e)
-            {
-                return Results.Text($"{{\"error\":\"{e.ErrorCode}\"}}", "application/json", statusCode: 404);
-            }
-        });
+        app.MapGet("/executions/{name}", (string name) => engine.FindExecution(stateMachine.ExecutionArn(name)) is { } execution
+            ? Results.Text(ExecutionReport.Describe(execution).ToJsonString(), "application/json")
+            : Results.Text("""{"error":"ExecutionDoesNotExist"}""", "application/json", statusCode: 404));
 
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -117,17 +108,7 @@ internal sealed class LocalAwsSide : IAsyncDisposable
         return new LocalAwsSide(app, http, triggerUrl, engine, stateMachine, issuer, starter);
     }
 
-    public Execution? FindExecution(string name)
-    {
-        try
-        {
-            return Engine.DescribeExecution($"{StateMachine.Arn.Replace(":stateMachine:", ":execution:", StringComparison.Ordinal)}:{name}");
-        }
-        catch (StepFunctionsApiException)
-        {
-            return null;
-        }
-    }
+    public Execution? FindExecution(string name) => Engine.FindExecution(StateMachine.ExecutionArn(name));
 
     public async ValueTask DisposeAsync()
     {

@@ -10,16 +10,8 @@ internal sealed class LocalExecutionStarter(StepFunctionsEngine engine, StateMac
 
     public Task<ExecutionStartResult> StartAsync(string name, string inputJson, CancellationToken cancellationToken)
     {
-        var arn = $"arn:aws:states:{engine.Options.Region}:{engine.Options.AccountId}:execution:{stateMachine.Name}:{name}";
-        Execution? existing = null;
-        try
-        {
-            existing = engine.DescribeExecution(arn);
-        }
-        catch (StepFunctionsApiException)
-        {
-            // Not started yet: the normal case.
-        }
+        var arn = stateMachine.ExecutionArn(name);
+        var existing = engine.FindExecution(arn);
 
         try
         {
