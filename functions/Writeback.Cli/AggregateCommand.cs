@@ -38,21 +38,21 @@ internal static class AggregateCommand
 
             var pushUrl = parse.GetValue(push) ?? ServeUrl();
             var seedValue = parse.GetValue(seed);
-            var warehousePath = Path.Combine(ProjectPaths.State, $"warehouse-{warehouseSize.Name()}-{seedValue}.duckdb");
+            var warehousePath = ProjectPaths.Warehouse(ProjectPaths.State, warehouseSize, seedValue);
             Console.Error.WriteLine($"writeback aggregate: preparing the {warehouseSize.Name()} sample warehouse ({Path.GetRelativePath(ProjectPaths.Root, warehousePath)})");
             Directory.CreateDirectory(ProjectPaths.State);
             SampleWarehouse.Ensure(warehousePath, seedValue, warehouseSize, businessDate);
 
-            using var issuer = LocalOidcIssuer.LoadOrCreate(Path.Combine(ProjectPaths.State, "local-oidc.pem"));
+            using var issuer = LocalOidcIssuer.LoadOrCreate(ProjectPaths.IssuerKey(ProjectPaths.State));
             var runner = AggregateRunner.CreateLocal(
                 new LocalAggregateOptions
                 {
                     WarehousePath = warehousePath,
-                    OutputRoot = Path.Combine(ProjectPaths.State, "exports"),
+                    OutputRoot = ProjectPaths.Exports(ProjectPaths.State),
                     PushUrl = pushUrl is null ? null : new Uri(pushUrl),
                     PushAudience = pushUrl,
                 },
-                new TokenSource(issuer));
+                new IssuerTokenSource(issuer, LocalAwsSide.PushServiceAccount));
             Console.Error.WriteLine(pushUrl is null
                 ? "writeback aggregate: no `writeback serve` is running and no --push-url was given; exporting without publishing"
                 : $"writeback aggregate: will push the event to {pushUrl}");
@@ -91,11 +91,5 @@ internal static class AggregateCommand
     {
         var file = Path.Combine(ProjectPaths.State, "serve.url");
         return File.Exists(file) ? File.ReadAllText(file).Trim() : null;
-    }
-
-    private sealed class TokenSource(LocalOidcIssuer issuer) : IPushTokenSource
-    {
-        public Task<string> GetTokenAsync(string audience, CancellationToken cancellationToken) =>
-            Task.FromResult(issuer.MintToken(audience, LocalAwsSide.PushServiceAccount));
     }
 }

@@ -22,8 +22,8 @@ internal static class ServeCommand
                 {
                     ConnectionString = connectionString,
                     Port = parse.GetValue(port),
-                    IssuerKeyPath = Path.Combine(ProjectPaths.State, "local-oidc.pem"),
-                    HistoryFolder = Path.Combine(ProjectPaths.State, "executions"),
+                    IssuerKeyPath = ProjectPaths.IssuerKey(ProjectPaths.State),
+                    HistoryFolder = ProjectPaths.ExecutionHistories(ProjectPaths.State),
                 },
                 cancellationToken);
             var urlFile = Path.Combine(ProjectPaths.State, "serve.url");
@@ -34,7 +34,7 @@ internal static class ServeCommand
             // Scripts read the URL from a pipe while we keep running: don't leave it in a buffer.
             await Console.Out.FlushAsync(cancellationToken);
             Console.Error.WriteLine($"writeback serve: trigger listening on {aws.TriggerUrl} (POST a Pub/Sub push envelope with an OIDC bearer token)");
-            Console.Error.WriteLine($"writeback serve: executions at {aws.TriggerUrl}executions/<name>; histories in {Path.GetRelativePath(ProjectPaths.Root, Path.Combine(ProjectPaths.State, "executions"))}");
+            Console.Error.WriteLine($"writeback serve: executions at {aws.TriggerUrl}executions/<name>; histories in {Path.GetRelativePath(ProjectPaths.Root, ProjectPaths.ExecutionHistories(ProjectPaths.State))}");
             Console.Error.WriteLine("writeback serve: push a batch with `./writeback aggregate --dataset student_dashboard --date YYYY-MM-DD`; Ctrl-C stops.");
             try
             {

@@ -69,16 +69,16 @@ internal static class DemoRunner
 
         progress.Report(new DemoProgress("warehouse", $"preparing the {options.Size.Name()} sample warehouse"));
         var warehouseClock = Stopwatch.StartNew();
-        var warehousePath = Path.Combine(options.StateFolder, $"warehouse-{options.Size.Name()}-{options.Seed}.duckdb");
+        var warehousePath = ProjectPaths.Warehouse(options.StateFolder, options.Size, options.Seed);
         var warehouse = SampleWarehouse.Ensure(warehousePath, options.Seed, options.Size, options.BusinessDate);
         warehouseClock.Stop();
 
-        var historyFolder = Path.Combine(options.StateFolder, "executions");
+        var historyFolder = ProjectPaths.ExecutionHistories(options.StateFolder);
         await using var aws = await LocalAwsSide.StartAsync(
             new LocalAwsSideOptions
             {
                 ConnectionString = options.ConnectionString,
-                IssuerKeyPath = Path.Combine(options.StateFolder, "local-oidc.pem"),
+                IssuerKeyPath = ProjectPaths.IssuerKey(options.StateFolder),
                 HistoryFolder = historyFolder,
             },
             cancellationToken);
@@ -100,7 +100,7 @@ internal static class DemoRunner
             new LocalAggregateOptions
             {
                 WarehousePath = warehousePath,
-                OutputRoot = Path.Combine(options.StateFolder, "exports"),
+                OutputRoot = ProjectPaths.Exports(options.StateFolder),
                 MaxShardBytes = options.MaxShardBytes ?? Writeback.Aggregate.Export.LocalExportOptions.DefaultMaxShardBytes,
                 PushUrl = aws.TriggerUrl,
                 PushAudience = aws.TriggerUrl.ToString(),
@@ -180,10 +180,5 @@ internal static class DemoRunner
         {
             return [];
         }
-    }
-
-    private sealed class IssuerTokenSource(LocalOidcIssuer issuer, string email) : IPushTokenSource
-    {
-        public Task<string> GetTokenAsync(string audience, CancellationToken cancellationToken) => Task.FromResult(issuer.MintToken(audience, email));
     }
 }

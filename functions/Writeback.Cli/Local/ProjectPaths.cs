@@ -1,3 +1,5 @@
+using Writeback.Aggregate.Warehouse;
+
 namespace Writeback.Cli.Local;
 
 /// <summary>Where the project's files are: WRITEBACK_ROOT (set by ./writeback), else the nearest folder with serverless.sln.</summary>
@@ -11,6 +13,15 @@ internal static class ProjectPaths
 
     /// <summary>The git-ignored folder where local runs keep their warehouse, exports, keys and execution histories.</summary>
     public static string State => Path.Combine(Root, ".writeback");
+
+    // The layout inside a state folder, shared by demo, serve and aggregate so they find each other's files.
+    public static string Warehouse(string stateFolder, WarehouseSize size, long seed) => Path.Combine(stateFolder, $"warehouse-{size.Name()}-{seed}.duckdb");
+
+    public static string Exports(string stateFolder) => Path.Combine(stateFolder, "exports");
+
+    public static string IssuerKey(string stateFolder) => Path.Combine(stateFolder, "local-oidc.pem");
+
+    public static string ExecutionHistories(string stateFolder) => Path.Combine(stateFolder, "executions");
 
     private static string FindRoot()
     {

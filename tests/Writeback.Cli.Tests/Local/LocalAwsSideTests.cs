@@ -24,7 +24,7 @@ public sealed class LocalAwsSideTests(PostgresDatabase database) : IClassFixture
         await using var aws = await StartAsync();
         var started = new List<Execution>();
         aws.Starter.Started += started.Add;
-        var runner = Runner(aws, new Tokens(aws.Issuer, LocalAwsSide.PushServiceAccount));
+        var runner = Runner(aws, new IssuerTokenSource(aws.Issuer, LocalAwsSide.PushServiceAccount));
 
         var first = await runner.RunAsync("class_summary", Day);
         var second = await runner.RunAsync("class_summary", Day);
@@ -44,7 +44,7 @@ public sealed class LocalAwsSideTests(PostgresDatabase database) : IClassFixture
         var started = 0;
         aws.Starter.Started += _ => started++;
         using var stranger = LocalOidcIssuer.Create();
-        var runner = Runner(aws, new Tokens(stranger, LocalAwsSide.PushServiceAccount));
+        var runner = Runner(aws, new IssuerTokenSource(stranger, LocalAwsSide.PushServiceAccount));
 
         var refused = await Assert.ThrowsAsync<PublishException>(() => runner.RunAsync("class_summary", Day));
 
@@ -81,10 +81,5 @@ public sealed class LocalAwsSideTests(PostgresDatabase database) : IClassFixture
         return AggregateRunner.CreateLocal(
             new LocalAggregateOptions { WarehousePath = warehouse, OutputRoot = Path.Combine(_state, "exports"), PushUrl = aws.TriggerUrl, PushAudience = aws.TriggerUrl.ToString() },
             tokens);
-    }
-
-    private sealed class Tokens(LocalOidcIssuer issuer, string email) : IPushTokenSource
-    {
-        public Task<string> GetTokenAsync(string audience, CancellationToken cancellationToken) => Task.FromResult(issuer.MintToken(audience, email));
     }
 }
