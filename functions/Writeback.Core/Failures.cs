@@ -28,6 +28,20 @@ public sealed class BatchConflictException : Exception
     public BatchConflictException(string message, Exception innerException) : base(message, innerException) { }
 }
 
+/// <summary>
+/// The batch's staged rows are not all there (crash recovery empties unlogged staging; a shard was never loaded):
+/// nothing was published, the ledger has been reset to match, and the shards must be loaded again. The state machine
+/// answers this by running the load again; it is neither transient (a retry of the same step cannot help) nor invalid.
+/// </summary>
+public sealed class ReloadRequiredException : Exception
+{
+    public ReloadRequiredException() : this("The batch must be loaded again.") { }
+
+    public ReloadRequiredException(string message) : base(message) { }
+
+    public ReloadRequiredException(string message, Exception innerException) : base(message, innerException) { }
+}
+
 /// <summary>A target contract file is malformed; a deployment error, not a property of any batch.</summary>
 public sealed class ContractException : Exception
 {

@@ -8,13 +8,15 @@ namespace Writeback.Steps;
 
 /// <summary>
 /// A thin step: parse JSON, call the engine, return JSON. Failures the state machine must tell apart are reported
-/// with an error type it can match: Writeback.Transient (retry), Writeback.InvalidBatch and Writeback.Conflict (don't).
+/// with an error type it can match: Writeback.Transient (retry), Writeback.Reload (load the shards again),
+/// Writeback.InvalidBatch and Writeback.Conflict (don't).
 /// </summary>
 public abstract class StepHandler<TInput, TOutput>(LoadEngine engine, JsonTypeInfo<TInput> input, JsonTypeInfo<TOutput> output) : IFunctionHandler
 {
     public const string Transient = "Writeback.Transient";
     public const string InvalidBatch = "Writeback.InvalidBatch";
     public const string Conflict = "Writeback.Conflict";
+    public const string Reload = "Writeback.Reload";
 
     public abstract string Name { get; }
 
@@ -49,6 +51,10 @@ public abstract class StepHandler<TInput, TOutput>(LoadEngine engine, JsonTypeIn
         catch (BatchConflictException e)
         {
             throw new FunctionException(Conflict, e.Message, e);
+        }
+        catch (ReloadRequiredException e)
+        {
+            throw new FunctionException(Reload, e.Message, e);
         }
         catch (Exception e) when (Failures.IsTransient(e))
         {

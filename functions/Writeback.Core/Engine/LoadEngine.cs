@@ -82,7 +82,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
             await ExecuteAsync(connection, "UPDATE writeback.batches SET status = 'prepared', error = NULL, failed_at = NULL WHERE batch_id = $1", cancellationToken, plan.BatchId);
         }
 
-        await ExecuteAsync(connection, CreateStagingSql(plan), cancellationToken);
+        await EnsureStagingAsync(connection, plan, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return Result(PrepareAction.Load, null);
 
@@ -112,7 +112,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
                 ?? throw new InvalidBatchException($"{describe}: the batch was not prepared.");
             EnsureSameContent(plan, batch);
             var done = await ReadShardAsync(connection, batchId, shardIndex, cancellationToken);
-            if (done is not null)
+            if (done is not null && await StagingIntactAsync(connection, batchId, cancellationToken))
             {
                 return done;
             }
@@ -128,6 +128,22 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
             // Shared with other shards of the batch, exclusive against cleanup and publish; the shard lock makes a
             // concurrent duplicate wait and then find the ledger row.
             await LockAsync(connection, LedgerSchema.BatchLock(batchId), shared: true, cancellationToken);
+            if (!await StagingIntactAsync(connection, batchId, cancellationToken))
+            {
+                // Crash recovery emptied staging: no shard the ledger lists is there any more. Reset the batch under
+                // the exclusive lock (once, whoever comes first), then load this shard into the fresh staging; Verify
+                // sends the shards loaded before the crash back to be loaded again.
+                await transaction.RollbackAsync(cancellationToken);
+                await using (var reset = await connection.BeginTransactionAsync(cancellationToken))
+                {
+                    await LockAsync(connection, LedgerSchema.BatchLock(batchId), shared: false, cancellationToken);
+                    await EnsureStagingAsync(connection, plan, cancellationToken);
+                    await reset.CommitAsync(cancellationToken);
+                }
+
+                return await LoadShardAsync(manifestUri, batchId, shardIndex, cancellationToken);
+            }
+
             await LockAsync(connection, LedgerSchema.ShardLock(batchId, shardIndex), shared: false, cancellationToken);
             var done = await ReadShardAsync(connection, batchId, shardIndex, cancellationToken);
             if (done is not null)
@@ -186,22 +202,18 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         }
 
         EnsureLoadable(batch, describe);
-
-        var loaded = new Dictionary<int, long>();
-        await using (var command = NewCommand("SELECT shard_index, rows FROM writeback.shards WHERE batch_id = $1", connection))
+        if (await EnsureStagingAsync(connection, plan, cancellationToken))
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = batchId });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                loaded[reader.GetInt32(0)] = reader.GetInt64(1);
-            }
+            await transaction.CommitAsync(cancellationToken);
+            throw new ReloadRequiredException($"{describe}: staging was emptied (the database crash-restarted or failed over); the shards must be loaded again.");
         }
 
+        var loaded = await ReadLedgerShardsAsync(connection, batchId, cancellationToken);
         var missing = Enumerable.Range(0, plan.Manifest.Shards.Count).Where(i => !loaded.ContainsKey(i)).ToList();
         if (missing.Count > 0)
         {
-            throw new InvalidBatchException($"{describe}: shards not loaded: {string.Join(", ", missing.Take(20))}{(missing.Count > 20 ? ", …" : string.Empty)}.");
+            await transaction.CommitAsync(cancellationToken);
+            throw new ReloadRequiredException($"{describe}: shards not loaded: {string.Join(", ", missing.Take(20))}{(missing.Count > 20 ? ", …" : string.Empty)}; they must be loaded again.");
         }
 
         for (var i = 0; i < plan.Manifest.Shards.Count; i++)
@@ -212,10 +224,12 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
             }
         }
 
-        var stagedRows = (long)(await ScalarAsync(connection, $"SELECT count(*) FROM {staging}", cancellationToken))!;
-        if (stagedRows != plan.TotalRows)
+        var staged = await CheckStagedAgainstLedgerAsync(connection, plan, loaded, cancellationToken);
+        if (staged is not null)
         {
-            throw new InvalidBatchException($"{describe}: staging holds {stagedRows} rows, the manifest says {plan.TotalRows}.");
+            await ResetStagingAsync(connection, plan, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            throw new ReloadRequiredException($"{describe}: {staged}; the shards must be loaded again.");
         }
 
         if (target.Key.Count > 0)
@@ -267,7 +281,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         await ExecuteAsync(connection, $"ANALYZE {staging}", cancellationToken);
         await ExecuteAsync(connection, "UPDATE writeback.batches SET status = 'verified', verified_at = now() WHERE batch_id = $1", cancellationToken, batchId);
         await transaction.CommitAsync(cancellationToken);
-        return new VerifyResult(batchId, stagedRows, plan.Manifest.Shards.Count);
+        return new VerifyResult(batchId, plan.TotalRows, plan.Manifest.Shards.Count);
     }
 
     // ---------------------------------------------------------------------------------------------- publish
@@ -295,8 +309,26 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
                     return new PublishResult(batchId, PublishStatus.AlreadyApplied, batch.Inserted, batch.Updated, batch.Deleted, batch.Unchanged, null);
                 case "skipped":
                     return new PublishResult(batchId, PublishStatus.Skipped, 0, 0, 0, 0, batch.Reason);
+                case "prepared":
+                    throw new ReloadRequiredException($"batch '{batchId}': the batch is not verified (its load was reset or never finished); load and verify it again.");
                 case not "verified":
                     throw new InvalidBatchException($"batch '{batchId}': cannot publish a batch in status '{batch.Status}'; verify it first.");
+            }
+
+            // Verify saw every row, but a crash since then would have emptied staging while the ledger still says
+            // "verified": publishing that would delete the day. So the check is repeated here, under the same lock
+            // and in the same transaction as the write.
+            var lost = await StagingIntactAsync(connection, batchId, cancellationToken)
+                ? await CheckStagedAgainstLedgerAsync(connection, plan, await ReadLedgerShardsAsync(connection, batchId, cancellationToken), cancellationToken)
+                : "staging was emptied (the database crash-restarted or failed over)";
+            if (lost is not null)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                await using var reset = await connection.BeginTransactionAsync(cancellationToken);
+                await LockAsync(connection, LedgerSchema.BatchLock(batchId), shared: false, cancellationToken);
+                await ResetStagingAsync(connection, plan, cancellationToken);
+                await reset.CommitAsync(cancellationToken);
+                throw new ReloadRequiredException($"batch '{batchId}': nothing was published: {lost}; the shards must be loaded again.");
             }
 
             var newer = await NewerAppliedAsync(connection, plan, cancellationToken);
@@ -377,7 +409,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await LockAsync(connection, LedgerSchema.BatchLock(batchId), shared: false, cancellationToken);
         var dropped = await ScalarAsync(connection, "SELECT to_regclass($1) IS NOT NULL", cancellationToken, LedgerSchema.StagingTable(batchId)) is true;
-        await ExecuteAsync(connection, $"DROP TABLE IF EXISTS {LedgerSchema.StagingTable(batchId)}", cancellationToken);
+        await DropStagingAsync(connection, batchId, cancellationToken);
         var batch = await ReadBatchAsync(connection, batchId, forUpdate: true, cancellationToken);
 
         // The shard rows vouch for rows in staging; with staging gone they must go too, or a re-run would skip shards,
@@ -576,8 +608,88 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await LockAsync(connection, LedgerSchema.BatchLock(batchId), shared: false, cancellationToken);
-        await ExecuteAsync(connection, $"DROP TABLE IF EXISTS {LedgerSchema.StagingTable(batchId)}", cancellationToken);
+        await DropStagingAsync(connection, batchId, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static async Task DropStagingAsync(NpgsqlConnection connection, string batchId, CancellationToken cancellationToken)
+    {
+        await ExecuteAsync(connection, $"DROP TABLE IF EXISTS {LedgerSchema.StagingTable(batchId)}", cancellationToken);
+        await ExecuteAsync(connection, $"DELETE FROM {LedgerSchema.IntactTable} WHERE batch_id = $1", cancellationToken, batchId);
+    }
+
+    private static async Task<bool> StagingIntactAsync(NpgsqlConnection connection, string batchId, CancellationToken cancellationToken) =>
+        await ScalarAsync(connection, $"SELECT EXISTS (SELECT 1 FROM {LedgerSchema.IntactTable} WHERE batch_id = $1)", cancellationToken, batchId) is true;
+
+    /// <summary>
+    /// Under the exclusive batch lock: makes sure the batch has a staging table that holds exactly what its shard ledger
+    /// lists. Returns true when it had to reset the batch to that state (staging emptied, ledger rows gone, back to
+    /// prepared), which a caller past loading must report as a reload.
+    /// </summary>
+    private static async Task<bool> EnsureStagingAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken)
+    {
+        if (await StagingIntactAsync(connection, plan.BatchId, cancellationToken))
+        {
+            return false;
+        }
+
+        await ResetStagingAsync(connection, plan, cancellationToken);
+        return true;
+    }
+
+    /// <summary>Empty staging, no shard in the ledger, status prepared, marked intact: a state a crash cannot contradict.</summary>
+    private static async Task ResetStagingAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken)
+    {
+        var batchId = plan.BatchId;
+        await ExecuteAsync(connection, CreateStagingSql(plan), cancellationToken);
+        await ExecuteAsync(connection, $"TRUNCATE {LedgerSchema.StagingTable(batchId)}", cancellationToken);
+        await ExecuteAsync(connection, "DELETE FROM writeback.shards WHERE batch_id = $1", cancellationToken, batchId);
+        await ExecuteAsync(connection, "UPDATE writeback.batches SET status = 'prepared', verified_at = NULL WHERE batch_id = $1 AND status = 'verified'", cancellationToken, batchId);
+        await ExecuteAsync(connection, $"INSERT INTO {LedgerSchema.IntactTable} (batch_id) VALUES ($1) ON CONFLICT DO NOTHING", cancellationToken, batchId);
+    }
+
+    private static async Task<Dictionary<int, long>> ReadLedgerShardsAsync(NpgsqlConnection connection, string batchId, CancellationToken cancellationToken)
+    {
+        var loaded = new Dictionary<int, long>();
+        await using var command = NewCommand("SELECT shard_index, rows FROM writeback.shards WHERE batch_id = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = batchId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            loaded[reader.GetInt32(0)] = reader.GetInt64(1);
+        }
+
+        return loaded;
+    }
+
+    /// <summary>
+    /// Counts staging per shard and compares with the ledger: null when every shard the ledger lists is there with its
+    /// rows and nothing else is, else what differs. One scan of staging; the cost of never trusting what a crash erases.
+    /// </summary>
+    private static async Task<string?> CheckStagedAgainstLedgerAsync(
+        NpgsqlConnection connection, BatchPlan plan, Dictionary<int, long> ledger, CancellationToken cancellationToken)
+    {
+        var staged = new Dictionary<int, long>();
+        await using (var command = NewCommand($"SELECT _wb_shard, count(*) FROM {LedgerSchema.StagingTable(plan.BatchId)} GROUP BY _wb_shard", connection))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                staged[reader.GetInt32(0)] = reader.GetInt64(1);
+            }
+        }
+
+        foreach (var (shard, rows) in ledger)
+        {
+            var found = staged.GetValueOrDefault(shard);
+            if (found != rows)
+            {
+                return $"staging holds {found} rows of shard {shard}, the ledger says {rows}";
+            }
+        }
+
+        var stray = staged.Keys.FirstOrDefault(k => !ledger.ContainsKey(k), -1);
+        return stray >= 0 ? $"staging holds {staged[stray]} rows of shard {stray}, which the ledger does not list" : null;
     }
 
     private static async Task InsertBatchAsync(NpgsqlConnection connection, BatchPlan plan, string status, string? reason, CancellationToken cancellationToken) =>

@@ -52,7 +52,17 @@ public static class LedgerSchema
             sequence        bigint NOT NULL,
             applied_at      timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (target, partition_value));
+        CREATE UNLOGGED TABLE IF NOT EXISTS writeback_staging.intact (
+            batch_id   text PRIMARY KEY,
+            created_at timestamptz NOT NULL DEFAULT now());
         """;
+
+    /// <summary>
+    /// One row per batch whose staging table holds what the shard ledger says it holds. Unlogged like the staging
+    /// tables, so crash recovery (a killed backend, an immediate shutdown, a failover) empties it together with them:
+    /// a batch without its row here has lost its staged rows, however many shards the (logged) ledger lists.
+    /// </summary>
+    public const string IntactTable = "writeback_staging.intact";
 
     /// <summary><c>writeback_staging."b_…"</c>: a hash keeps any batch id a short, safe identifier.</summary>
     public static string StagingTable(string batchId) =>
