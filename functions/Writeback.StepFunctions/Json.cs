@@ -77,10 +77,21 @@ public static class Json
     /// <summary>A node that can be put into a new container: JsonNode allows one parent, so a parented node is copied.</summary>
     internal static JsonNode? Own(JsonNode? node) => node?.Parent is null ? node : node.DeepClone();
 
+    /// <summary>
+    /// Any JSON number as a double. A JsonValue built in code (an intrinsic's result, a Pass state's Result) holds the
+    /// CLR type it was made from, and TryGetValue&lt;double&gt; refuses a long or an int: read its JSON text instead, so a
+    /// number is a number wherever it came from.
+    /// </summary>
     internal static bool TryGetNumber(JsonNode? node, out double value)
     {
         value = 0;
-        return node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out value);
+        if (node is not JsonValue v || v.GetValueKind() != JsonValueKind.Number)
+        {
+            return false;
+        }
+
+        return v.TryGetValue(out value)
+            || double.TryParse(v.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out value);
     }
 
     internal static bool TryGetInteger(JsonNode? node, out long value)
@@ -91,12 +102,13 @@ public static class Json
             return false;
         }
 
-        if (v.TryGetValue(out value))
+        if (v.TryGetValue(out value)
+            || long.TryParse(v.ToJsonString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out value))
         {
             return true;
         }
 
-        if (v.TryGetValue(out double d) && Math.Floor(d) == d && Math.Abs(d) < 9e15)
+        if (TryGetNumber(v, out var d) && Math.Floor(d) == d && Math.Abs(d) < 9e15)
         {
             value = (long)d;
             return true;

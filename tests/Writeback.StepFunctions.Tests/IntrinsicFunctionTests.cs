@@ -119,6 +119,26 @@ public sealed class IntrinsicFunctionTests
     }
 
     [Fact]
+    public async Task An_intrinsic_takes_another_intrinsics_number_as_its_argument()
+    {
+        Assert.Equal(-7, (await Eval("States.MathAdd(States.ArrayLength($.xs), -10)", """{"xs":[1,2,3]}"""))!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task A_Choice_compares_a_number_that_an_intrinsic_computed()
+    {
+        var definition = """
+            {"StartAt":"Count","States":{
+              "Count":{"Type":"Pass","Parameters":{"n.$":"States.MathAdd($.n, 1)"},"Next":"C"},
+              "C":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericLessThanEquals":3,"Next":"Yes"}],"Default":"No"},
+              "Yes":{"Type":"Pass","Result":"yes","End":true},
+              "No":{"Type":"Pass","Result":"no","End":true}}}
+            """;
+        Assert.Equal("yes", (await Output(definition, """{"n":0}"""))!.GetValue<string>());
+        Assert.Equal("no", (await Output(definition, """{"n":3}"""))!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task States_StringSplit_splits_on_any_delimiter_character()
     {
         JsonEqual("""["This","is","a","test","string"]""", await Eval("States.StringSplit($.s, $.d)", """{"s":"This.is+a,test=string","d":".+,="}"""));

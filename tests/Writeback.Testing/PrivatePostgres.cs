@@ -68,6 +68,52 @@ public sealed class PrivatePostgres : IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// A whole-server crash: <c>pg_ctl -m immediate</c> stops without a checkpoint (recovery replays WAL and empties
+    /// every unlogged table, as after a power cut or a failover), then the server starts again.
+    /// </summary>
+    public async Task CrashAndRestartAsync()
+    {
+        await RunAsOwnerAsync(Path.Combine(_binaries, "pg_ctl"), ["-D", DataDirectory, "-m", "immediate", "-w", "stop"]);
+        await StartServerAsync();
+    }
+
+    /// <summary>
+    /// SIGKILL of one backend: the postmaster treats it as a crash, ends every session and runs crash recovery (unlogged
+    /// tables come back empty). Returns once the server accepts connections again.
+    /// </summary>
+    public async Task KillBackendAsync(int pid)
+    {
+        using (var backend = Process.GetProcessById(pid))
+        {
+            backend.Kill();
+        }
+
+        await WaitUntilAcceptingAsync();
+    }
+
+    /// <summary>Polls until a new session can run a query: recovery after a crash takes a moment.</summary>
+    public async Task WaitUntilAcceptingAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false, Timeout = 5 };
+        while (true)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(builder.ConnectionString);
+                await connection.OpenAsync();
+                await using var command = new NpgsqlCommand("SELECT 1", connection);
+                await command.ExecuteScalarAsync();
+                return;
+            }
+            catch (Exception e) when ((e is NpgsqlException or IOException) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
     public async Task RestartAsync()
     {
         await RunAsOwnerAsync(Path.Combine(_binaries, "pg_ctl"), ["-D", DataDirectory, "-m", "fast", "-w", "stop"]);
@@ -127,6 +173,18 @@ public sealed class PrivatePostgres : IAsyncDisposable
 public sealed class PrivatePostgresFactAttribute : FactAttribute
 {
     public PrivatePostgresFactAttribute()
+    {
+        if (PrivatePostgres.Unavailable is { } reason)
+        {
+            Skip = reason;
+        }
+    }
+}
+
+/// <summary>A theory that needs <see cref="PrivatePostgres"/>; skipped, with the reason, where the binaries are not ours.</summary>
+public sealed class PrivatePostgresTheoryAttribute : TheoryAttribute
+{
+    public PrivatePostgresTheoryAttribute()
     {
         if (PrivatePostgres.Unavailable is { } reason)
         {
