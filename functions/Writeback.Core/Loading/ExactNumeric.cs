@@ -14,7 +14,7 @@ namespace Writeback.Core.Loading;
 /// unscaled integer and a scale. It exists because System.Decimal holds 28-29 digits: BigQuery NUMERIC arrives as
 /// DECIMAL(38,9) and BIGNUMERIC wider, and going through decimal would overflow or round.
 /// </summary>
-internal readonly struct ExactNumeric
+public readonly struct ExactNumeric
 {
     private const int Base = 10_000;
     private const ushort Negative = 0x4000;

@@ -142,23 +142,62 @@ public sealed class NumericTests(PostgresDatabase database) : IClassFixture<Post
     }
 
     [Fact]
-    public async Task Bigquery_bignumeric_with_76_digits_loads_into_an_unconstrained_numeric_unchanged()
+    public async Task Thirty_eight_digit_decimals_load_into_an_unconstrained_numeric_unchanged()
     {
-        var integer = "5789604461865809771178549250434395392663499233282028201972879200";
-        string?[] values =
+        string?[] values = [$"{ThirtyEightNines[..18]}.{ThirtyEightNines[..20]}", $"-{ThirtyEightNines[..18]}.{ThirtyEightNines[..20]}", "0.00000000000000000000", "-1.50000000000000000000"];
+
+        await LoadAsync("numeric_unconstrained", "numeric", 38, 20, values);
+
+        Assert.Equal(values, await ReadAsync("numeric_unconstrained"));
+    }
+
+    [Fact]
+    public async Task A_76_digit_bignumeric_value_is_written_to_an_unconstrained_numeric_column_digit_for_digit()
+    {
+        // Parquet.Net 6.1 writes no DECIMAL wider than 16 bytes, so BIGNUMERIC's DECIMAL(76,38) cannot be produced as a
+        // shard here; this checks the writer that such a value would take, through a real binary COPY.
+        var integer = "57896044618658097711785492504343953926";
+        string[] values =
         [
             $"{ThirtyEightNines}.{ThirtyEightNines}",
             $"-{ThirtyEightNines}.{ThirtyEightNines}",
-            $"{integer[..38]}.00000000000000000000000000000000000001",
+            $"{integer}.00000000000000000000000000000000000001",
             "0.00000000000000000000000000000000000000",
             "-1.50000000000000000000000000000000000000",
+            "10000.00000000000000000000000000000000000000",
         ];
+        await using var dataSource = Writeback.Core.Loading.LoaderDataSource.Create(database.ConnectionString);
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using (var create = new Npgsql.NpgsqlCommand("CREATE TEMP TABLE wide (k integer, v numeric)", connection))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
 
-        await LoadAsync("numeric_unconstrained", "numeric", 76, 38, values);
+        await using (var importer = await connection.BeginBinaryImportAsync("COPY wide (k, v) FROM STDIN (FORMAT BINARY)"))
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                var value = Value(values[i], 76, 38)!.Value;
+                await importer.StartRowAsync();
+                await importer.WriteAsync(i, NpgsqlTypes.NpgsqlDbType.Integer);
+                await importer.WriteAsync(Writeback.Core.Loading.ExactNumeric.From(value.UnscaledValue, value.Scale), NpgsqlTypes.NpgsqlDbType.Numeric);
+            }
 
-        var stored = await ReadAsync("numeric_unconstrained");
+            await importer.CompleteAsync();
+        }
+
+        var stored = new List<string>();
+        await using (var select = new Npgsql.NpgsqlCommand("SELECT v::text FROM wide ORDER BY k", connection))
+        await using (var reader = await select.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                stored.Add(reader.GetString(0));
+            }
+        }
+
         Assert.Equal(values, stored);
-        Assert.True(stored[0]!.Length > 50, "the test must exercise more than 50 digits");
+        Assert.True(stored[0].Length > 50, "the test must exercise more than 50 digits");
     }
 
     [Fact]
