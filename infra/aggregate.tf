@@ -113,6 +113,10 @@ resource "google_cloud_run_v2_service" "aggregate" {
         name  = "WRITEBACK_SIGNED_URL_HOURS"
         value = tostring(var.signed_url_ttl_hours)
       }
+      env {
+        name  = "WRITEBACK_BUSINESS_TIME_ZONE"
+        value = var.business_time_zone
+      }
 
       startup_probe {
         http_get {

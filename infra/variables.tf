@@ -101,21 +101,27 @@ variable "max_delivery_attempts" {
 }
 
 variable "enable_scheduler" {
-  description = "Create a Cloud Scheduler job that runs the aggregation on a schedule. Its body is static ({\"dataset\": ..., \"businessDate\": \"yesterday\"}); the function resolves \"yesterday\" in WRITEBACK_BUSINESS_TIME_ZONE (default Asia/Tokyo). Leave false when another orchestrator (e.g. the warehouse's own) calls the aggregate service with the date."
+  description = "Create a Cloud Scheduler job that runs the aggregation on a schedule. Its body is static ({\"dataset\": ..., \"businessDate\": \"yesterday\"}); the function resolves \"yesterday\" in business_time_zone. Leave false when another orchestrator (e.g. the warehouse's own) calls the aggregate service with the date."
   type        = bool
   default     = false
 }
 
 variable "schedule" {
-  description = "Cron schedule of the Cloud Scheduler job, in time_zone. Leave enough time before the dataset's deadline for the AWS side to load and publish."
+  description = "Cron schedule (5-field unix-cron) of the Cloud Scheduler job, in time_zone. The default, 05:00 Asia/Tokyo, produces yesterday's batch on the morning it is due and leaves the run (export with retries, then the load) about 3 h before an 08:00 Asia/Tokyo deadline; tests/Writeback.Deploy.Tests checks the defaults against every target's deadline."
   type        = string
-  default     = "0 6 * * *"
+  default     = "0 5 * * *"
 }
 
 variable "time_zone" {
-  description = "IANA time zone of the schedule, e.g. Asia/Tokyo."
+  description = "IANA time zone the schedule is read in, e.g. Asia/Tokyo. Keep it the business's zone: a UTC schedule for a Tokyo business date fires hours after that day's deadline."
   type        = string
-  default     = "Etc/UTC"
+  default     = "Asia/Tokyo"
+}
+
+variable "business_time_zone" {
+  description = "IANA time zone in which the aggregate function resolves \"yesterday\" (WRITEBACK_BUSINESS_TIME_ZONE): the zone of the targets' business dates and deadlines."
+  type        = string
+  default     = "Asia/Tokyo"
 }
 
 variable "aggregate_run_path" {

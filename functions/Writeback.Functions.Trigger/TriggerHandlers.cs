@@ -1,4 +1,5 @@
 using Writeback.Lambda;
+using Writeback.Observability.Telemetry;
 using Writeback.Trigger;
 
 namespace Writeback.Functions.Trigger;
@@ -16,6 +17,7 @@ public static class TriggerHandlers
     {
         // One client for the sandbox's lifetime: it keeps connections to Step Functions and Google's key endpoint warm.
         var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        return [TriggerHandler.FromEnvironment(http)];
+        // CloudWatch Logs receives stdout: one JSON line per decision, next to the Url4xxCount/Url5xxCount alarms.
+        return [new DecisionLoggingHandler(TriggerHandler.FromEnvironment(http), StructuredLog.Stdout)];
     }
 }

@@ -1,3 +1,5 @@
+using Npgsql;
+using Writeback.Core.Loading;
 using Writeback.Lambda;
 using Writeback.Observability;
 using Writeback.Observability.History;
@@ -58,13 +60,33 @@ public static class WriterHandlers
             Environment.SetEnvironmentVariable(StepOptions.TargetsVariable, Path.Combine(taskRoot, "targets"));
         }
 
-        var steps = StepOptions.FromEnvironment();
-        var history = new RunHistory(steps.ConnectionString);
+        return Create(StepOptions.FromEnvironment(), new HttpClient { Timeout = TimeSpan.FromSeconds(15) });
+    }
+
+    /// <summary>
+    /// The database handlers over one data source of one connection: the step, its run-history records and the SLO
+    /// check take turns on it (the recorder writes before and after the step, never during). A Lambda instance runs one
+    /// invocation at a time, so one connection is all it can use, and reserved concurrency is then exactly the
+    /// connections the stack holds (template.yaml's DbConnectionBudget). Two pools would double that.
+    /// </summary>
+    public static IReadOnlyList<IFunctionHandler> Create(StepOptions steps, HttpClient alertHttp)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        var dataSource = LoaderDataSource.Create(steps.ConnectionString, OneConnection);
+        var history = new RunHistory(dataSource);
         // Every step records itself in run history (the handlers know nothing of it), as the local engine's do.
         return [
-            .. RecordingFunctionHandler.WrapAll(StepHandlers.Create(steps), history, StructuredLog.Stdout),
-            SloCheckFunction.FromEnvironment(new HttpClient { Timeout = TimeSpan.FromSeconds(15) }, steps.ConnectionString),
+            .. RecordingFunctionHandler.WrapAll(StepHandlers.Create(StepHandlers.CreateEngine(steps, dataSource)), history, StructuredLog.Stdout),
+            SloCheckFunction.FromEnvironment(alertHttp, history, steps.TargetsDirectory),
             new PingHandler(),
         ];
+    }
+
+    /// <summary>At most one connection, whatever the connection string says (a local WRITEBACK_PG has no limit).</summary>
+    public static void OneConnection(NpgsqlConnectionStringBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.MaxPoolSize = 1;
+        builder.MinPoolSize = Math.Min(builder.MinPoolSize, 1);
     }
 }

@@ -39,10 +39,17 @@ public sealed class SloCheckFunction : IFunctionHandler, IAsyncDisposable
     {
         var pg = connectionString ?? Environment.GetEnvironmentVariable("WRITEBACK_PG")
             ?? throw new InvalidOperationException("WRITEBACK_PG is not set.");
-        var targets = Environment.GetEnvironmentVariable("WRITEBACK_TARGETS") is { Length: > 0 } folder ? folder : "targets";
+        return FromEnvironment(http, new RunHistory(pg));
+    }
+
+    /// <summary>Over a run history the host owns, so the check shares the instance's one database connection.</summary>
+    public static SloCheckFunction FromEnvironment(HttpClient http, RunHistory history, string? targetsDirectory = null)
+    {
+        var targets = targetsDirectory
+            ?? (Environment.GetEnvironmentVariable("WRITEBACK_TARGETS") is { Length: > 0 } folder ? folder : "targets");
         var log = StructuredLog.Stdout;
         return new SloCheckFunction(
-            new RunHistory(pg),
+            history,
             SloTarget.From(TargetCatalog.FromDirectory(targets)),
             AlertSinks.FromEnvironment(http, log),
             SloOptions.FromEnvironment(),

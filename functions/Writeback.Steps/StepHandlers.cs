@@ -1,6 +1,7 @@
 using Npgsql;
 using Writeback.Core.Contracts;
 using Writeback.Core.Engine;
+using Writeback.Core.Loading;
 using Writeback.Core.Storage;
 using Writeback.Lambda;
 
@@ -14,7 +15,14 @@ public static class StepHandlers
     public static LoadEngine CreateEngine(StepOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var dataSource = NpgsqlDataSource.Create(options.ConnectionString);
+        return CreateEngine(options, LoaderDataSource.Create(options.ConnectionString));
+    }
+
+    /// <summary>An engine over a data source the host owns (the writer host shares one with run history).</summary>
+    public static LoadEngine CreateEngine(StepOptions options, NpgsqlDataSource dataSource)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(dataSource);
         return new LoadEngine(dataSource, TargetCatalog.FromDirectory(options.TargetsDirectory), new BatchFiles(Http));
     }
 

@@ -38,6 +38,42 @@ internal static partial class AslDefinition
         }
     }
 
+    /// <summary>
+    /// How many invocations of each substituted function one execution can have in flight at once: 1 for a Task at
+    /// the top level, the Map's MaxConcurrency for a Task inside a Map (0, "unbounded", is returned as int.MaxValue).
+    /// </summary>
+    public static IReadOnlyDictionary<string, int> ConcurrentInvocationsPerExecution(JsonObject machine)
+    {
+        var result = new Dictionary<string, int>(StringComparer.Ordinal);
+        Walk(machine, 1);
+        return result;
+
+        void Walk(JsonObject container, int fanOut)
+        {
+            foreach (var (_, node) in container["States"] as JsonObject ?? [])
+            {
+                var state = (JsonObject)node!;
+                if (InvokedSubstitution(state) is { } substitution)
+                {
+                    result[substitution] = Math.Max(result.GetValueOrDefault(substitution), fanOut);
+                }
+
+                if (new[] { state["ItemProcessor"], state["Iterator"] }.OfType<JsonObject>().FirstOrDefault() is { } processor)
+                {
+                    var max = state["MaxConcurrency"] is JsonValue v ? (int)v : 0;
+                    Walk(processor, max == 0 ? int.MaxValue : checked(fanOut * max));
+                }
+
+                // Branches run side by side, so each may have the function in flight at once: an upper bound.
+                var branches = (state["Branches"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+                foreach (var branch in branches)
+                {
+                    Walk(branch, checked(fanOut * branches.Count));
+                }
+            }
+        }
+    }
+
     /// <summary>The substitution a Task state invokes (<c>Parameters.FunctionName</c> or <c>Resource</c>), if any.</summary>
     public static string? InvokedSubstitution(JsonObject state)
     {

@@ -93,47 +93,6 @@ public sealed class TemplateTests
     }
 
     [Fact]
-    public void Database_functions_reserved_concurrency_fits_the_connection_budget_and_never_throttles_one_batch_map()
-    {
-        var machine = AslDefinition.Load(DefinitionPath);
-        var maps = AslDefinition.States(machine).Where(s => (string?)s.State["Type"] == "Map").ToList();
-        Assert.NotEmpty(maps);
-        foreach (var (name, map) in maps)
-        {
-            Assert.True(map["MaxConcurrency"] is JsonValue v && (int)v > 0, $"Map {name} has no MaxConcurrency: unbounded shards would exhaust connections");
-        }
-
-        var mapConcurrency = maps.Max(m => (int)m.State["MaxConcurrency"]!);
-        var budget = (JsonObject)Template.Parameters["DbConnectionBudget"]!;
-        var budgets = ((JsonArray)budget["AllowedValues"]!).Select(b => (string)b!).ToList();
-        var mapping = (JsonObject)Template.Root["Mappings"]!["ConnectionBudget"]!;
-        Assert.Equal(budgets.Order(), mapping.Select(kv => kv.Key).Order());
-
-        var writers = Functions.Where(f => f.Properties["ReservedConcurrentExecutions"] is not null).ToList();
-        var databaseFunctions = Functions.Where(f => f.Properties["Environment"]?["Variables"]?["WRITEBACK_DB_HOST"] is not null).ToList();
-        Assert.Equal(databaseFunctions.Select(f => f.Name).Order(), writers.Select(f => f.Name).Order());
-        Assert.True(writers.Count == 6, $"expected the five writers and the SLO check to have reserved concurrency, found {writers.Count}");
-        foreach (var limit in budgets)
-        {
-            var total = 0;
-            foreach (var (name, properties) in writers)
-            {
-                var lookup = (JsonArray)properties["ReservedConcurrentExecutions"]!["Fn::FindInMap"]!;
-                Assert.Equal("ConnectionBudget", (string?)lookup[0]);
-                Assert.Equal("DbConnectionBudget", (string?)lookup[1]?["Ref"]);
-                var reserved = int.Parse((string)mapping[limit]![(string)lookup[2]!]!);
-                total += reserved;
-                if ((string?)properties["Handler"] == "writeback-load-shard")
-                {
-                    Assert.True(reserved >= mapConcurrency, $"budget {limit}: load-shard may run {reserved} at once, below the Map's MaxConcurrency {mapConcurrency}");
-                }
-            }
-
-            Assert.True(total <= int.Parse(limit), $"budget {limit}: the writers may hold {total} connections");
-        }
-    }
-
-    [Fact]
     public void No_IAM_statement_allows_a_wildcard_action()
     {
         var statements = Template.IamStatements().ToList();
@@ -257,6 +216,27 @@ public sealed class TemplateTests
         var dimension = Assert.Single((JsonArray)alarm["Dimensions"]!)!;
         Assert.Equal("StateMachineArn", (string?)dimension["Name"]);
         Assert.Equal(StateMachine.Name, CfnTemplate.ReferencedResource(dimension["Value"]));
+        Assert.Contains(CfnTemplate.Many(alarm["AlarmActions"]), a => topics.Contains(CfnTemplate.ReferencedResource(a) ?? ""));
+    }
+
+    [Theory]
+    [InlineData("Url4xxCount")]
+    [InlineData("Url5xxCount")]
+    public void An_alarm_tells_the_alert_topic_when_the_trigger_url_answers_with_an_error_status(string metric)
+    {
+        // The trigger turns a refused or failed push into a 4xx/5xx *response*: the invocation succeeds, so the
+        // Errors metric stays at zero, and only the Function URL's metrics see it.
+        var trigger = Assert.Single(Functions, f => f.Properties["FunctionUrlConfig"] is not null);
+        var topics = Template.ResourcesOfType("AWS::SNS::Topic").Select(t => t.Name).ToHashSet();
+        var alarm = Assert.Single(Template.ResourcesOfType("AWS::CloudWatch::Alarm"),
+            a => (string?)a.Properties["MetricName"] == metric).Properties;
+        Assert.Equal("AWS/Lambda", (string?)alarm["Namespace"]);
+        var dimension = Assert.Single((JsonArray)alarm["Dimensions"]!)!;
+        Assert.Equal("FunctionName", (string?)dimension["Name"]);
+        Assert.Equal(trigger.Name, CfnTemplate.ReferencedResource(dimension["Value"]));
+        Assert.Equal("Sum", (string?)alarm["Statistic"]);
+        // Sparse metric: a period without bad answers has no data point, which must not count as breaching.
+        Assert.Equal("notBreaching", (string?)alarm["TreatMissingData"]);
         Assert.Contains(CfnTemplate.Many(alarm["AlarmActions"]), a => topics.Contains(CfnTemplate.ReferencedResource(a) ?? ""));
     }
 

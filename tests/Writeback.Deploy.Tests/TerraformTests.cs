@@ -8,48 +8,11 @@ public sealed class TerraformTests
     private const string TerraformHint =
         "Install Terraform >= 1.5 (the `terraform` binary on PATH; on this project's machines it is /usr/local/bin/terraform).";
 
-    private static readonly Lazy<Dictionary<string, JsonObject>> Parsed = new(ParseAll);
+    private static Lazy<Dictionary<string, JsonObject>> Parsed => Terraform.Parsed;
 
-    private static List<string> TfFiles()
-    {
-        var files = Directory.GetFiles(Repo.PathOf("infra"), "*.tf", SearchOption.AllDirectories)
-            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}.terraform{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal).ToList();
-        Assert.NotEmpty(files);
-        return files;
-    }
+    private static List<string> TfFiles() => Terraform.TfFiles();
 
-    private static Dictionary<string, JsonObject> ParseAll()
-    {
-        var script = Repo.PathOf("tests", "Writeback.Deploy.Tests", "Tools", "hcl2json.cjs");
-        Repo.NodeModule(Path.Combine("@cdktf", "hcl2json", "package.json"));
-        var result = Repo.Run("node", [script, Repo.NodeTools, .. TfFiles()],
-            "Install Node.js 20+ (apt-get install nodejs npm), then run scripts/test-prerequisites.sh.");
-        Assert.True(result.ExitCode == 0, result.Output);
-        var all = (JsonObject)JsonNode.Parse(result.Stdout)!;
-        return all.ToDictionary(kv => Path.GetRelativePath(Repo.Root, kv.Key), kv => (JsonObject)kv.Value!);
-    }
-
-    /// <summary>Every block of one kind (variable, output, resource type) across all files, by name.</summary>
-    private static IEnumerable<(string Name, JsonObject Body)> Blocks(params string[] path)
-    {
-        foreach (var file in Parsed.Value.Values)
-        {
-            JsonNode? node = file;
-            foreach (var key in path)
-            {
-                node = node?[key];
-            }
-
-            foreach (var (name, bodies) in node as JsonObject ?? [])
-            {
-                foreach (var body in (bodies as JsonArray ?? []).OfType<JsonObject>())
-                {
-                    yield return (name, body);
-                }
-            }
-        }
-    }
+    private static IEnumerable<(string Name, JsonObject Body)> Blocks(params string[] path) => Terraform.Blocks(path);
 
     private static JsonObject Single(string type, string name) =>
         Assert.Single(Blocks("resource", type), b => b.Name == name).Body;

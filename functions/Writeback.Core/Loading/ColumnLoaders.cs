@@ -5,6 +5,7 @@ using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 using Parquet;
+using Parquet.Data;
 using Parquet.Schema;
 using Writeback.Core.Contracts;
 
@@ -93,9 +94,11 @@ internal abstract class ColumnLoader(ResolvedColumn column, DataField field, str
             return IsIntegerTarget(kind) ? new IntegerLoader<ulong>(column, field, describe) : null;
         }
 
-        if (clr == typeof(decimal))
+        // ShardCopier reads every Parquet DECIMAL as BigDecimal (unscaled integer + scale): System.Decimal cannot hold
+        // BigQuery's NUMERIC (38 digits) or BIGNUMERIC.
+        if (clr == typeof(BigDecimal))
         {
-            return kind == ColumnKind.Numeric ? new DecimalLoader(column, field, describe) : null;
+            return kind == ColumnKind.Numeric ? new NumericLoader(column, field, describe) : null;
         }
 
         if (clr == typeof(float))
@@ -197,21 +200,18 @@ internal sealed class IntegerLoader<T>(ResolvedColumn column, DataField field, s
                 importer.Write(wide >= long.MinValue && wide <= long.MaxValue ? (long)wide : throw Fail(shardRow, $"value {wide} is out of range"), NpgsqlDbType.Bigint);
                 break;
             default:
-                var number = (decimal)wide;
-                DecimalLoader.CheckFits(this, number, shardRow);
-                importer.Write(number, NpgsqlDbType.Numeric);
+                NumericLoader.Write(this, importer, (BigInteger)wide, 0, shardRow);
                 break;
         }
     }
 }
 
-internal sealed class DecimalLoader(ResolvedColumn column, DataField field, string describe) : ColumnLoader(column, field, describe)
+internal sealed class NumericLoader(ResolvedColumn column, DataField field, string describe) : ColumnLoader(column, field, describe)
 {
-    private readonly ValueBuffer<decimal> _values = new();
+    private static readonly BigInteger DecimalLimit = (BigInteger.One << 96) - 1;
+    private static readonly BigInteger[] PowersOfTen = [.. Enumerable.Range(0, 78).Select(e => BigInteger.Pow(10, e))];
 
-    // A Parquet DECIMAL(p',s') with s' <= s and p'-s' <= p-s cannot overflow numeric(p,s): no per-value check needed.
-    private readonly bool _alwaysFits = column.Type.Precision == 0
-        || (field is DecimalDataField d && d.Scale <= column.Type.Scale && d.Precision - d.Scale <= column.Type.Precision - column.Type.Scale);
+    private readonly ValueBuffer<BigDecimal> _values = new();
 
     public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
         _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
@@ -224,44 +224,66 @@ internal sealed class DecimalLoader(ResolvedColumn column, DataField field, stri
             return;
         }
 
-        if (!_alwaysFits)
-        {
-            CheckFits(this, value, shardRow);
-        }
-
-        importer.Write(value, NpgsqlDbType.Numeric);
+        // Checked per value even when the Parquet type seems narrow enough: a 16-byte DECIMAL(38,s) can carry 39 digits.
+        Write(this, importer, value.UnscaledValue, value.Scale, shardRow);
     }
 
-    /// <summary>numeric(p,s) holds the value exactly: no more than s fractional and p-s integer digits.</summary>
-    internal static void CheckFits(ColumnLoader loader, decimal value, long shardRow)
+    /// <summary>
+    /// Writes <paramref name="unscaled"/> × 10^-<paramref name="scale"/> to a numeric column exactly, or fails naming the
+    /// value. PostgreSQL would round a value with too many fractional digits to the column's scale without a word, so
+    /// the check happens here, before the value is sent.
+    /// </summary>
+    internal static void Write(ColumnLoader loader, NpgsqlBinaryImporter importer, BigInteger unscaled, int scale, long shardRow)
     {
         var type = loader.Column.Type;
-        if (type.Precision == 0)
+        if (type.Precision > 0)
         {
-            return;
+            if (scale > type.Scale && !BigInteger.Remainder(unscaled, Pow10(scale - type.Scale)).IsZero)
+            {
+                throw loader.Fail(shardRow, $"value {Format(unscaled, scale)} has more than {type.Scale} fractional digits and would be rounded");
+            }
+
+            var integerDigits = type.Precision - type.Scale;
+            // |unscaled| / 10^scale >= 10^integerDigits, without the division.
+            if (BigInteger.Abs(unscaled) >= Pow10(integerDigits + scale))
+            {
+                throw loader.Fail(shardRow, $"numeric overflow: value {Format(unscaled, scale)} needs more than {integerDigits} integer digits");
+            }
         }
 
-        if (decimal.Round(value, type.Scale) != value)
+        // Most values fit System.Decimal exactly (96-bit magnitude, scale up to 28): Npgsql's own converter writes them.
+        if (scale <= 28 && BigInteger.Abs(unscaled) <= DecimalLimit)
         {
-            throw loader.Fail(shardRow, $"value {value.ToString(CultureInfo.InvariantCulture)} has more than {type.Scale} fractional digits");
+            importer.Write(ToDecimal(unscaled, scale), NpgsqlDbType.Numeric);
         }
-
-        var integerDigits = type.Precision - type.Scale;
-        if (integerDigits < 29 && Math.Abs(decimal.Truncate(value)) >= Pow10(integerDigits))
+        else
         {
-            throw loader.Fail(shardRow, $"numeric overflow: value {value.ToString(CultureInfo.InvariantCulture)} needs more than {integerDigits} integer digits");
+            importer.Write(ExactNumeric.From(unscaled, scale), NpgsqlDbType.Numeric);
         }
     }
 
-    private static decimal Pow10(int exponent)
+    private static decimal ToDecimal(BigInteger unscaled, int scale)
     {
-        var result = 1m;
-        for (var i = 0; i < exponent; i++)
+        var magnitude = BigInteger.Abs(unscaled);
+        var lo = (int)(uint)(magnitude & uint.MaxValue);
+        var mid = (int)(uint)((magnitude >> 32) & uint.MaxValue);
+        var hi = (int)(uint)((magnitude >> 64) & uint.MaxValue);
+        return new decimal(lo, mid, hi, unscaled.Sign < 0, (byte)scale);
+    }
+
+    private static BigInteger Pow10(int exponent) => exponent < PowersOfTen.Length ? PowersOfTen[exponent] : BigInteger.Pow(10, exponent);
+
+    /// <summary>The value in plain decimal notation, for error messages.</summary>
+    internal static string Format(BigInteger unscaled, int scale)
+    {
+        var digits = BigInteger.Abs(unscaled).ToString(CultureInfo.InvariantCulture);
+        if (scale > 0)
         {
-            result *= 10m;
+            digits = digits.PadLeft(scale + 1, '0');
+            digits = digits[..^scale] + "." + digits[^scale..];
         }
 
-        return result;
+        return unscaled.Sign < 0 ? "-" + digits : digits;
     }
 }
 

@@ -12,7 +12,9 @@ namespace Writeback.Core.Loading;
 /// </summary>
 internal static class ShardCopier
 {
-    private static readonly ParquetOptions Options = new() { UseDateOnlyTypeForDates = true, TreatByteArrayAsString = false };
+    // UseBigDecimal: DECIMAL values arrive as their unscaled integer and scale, never through System.Decimal, which
+    // holds 28-29 digits (BigQuery NUMERIC is DECIMAL(38,9), BIGNUMERIC wider).
+    private static readonly ParquetOptions Options = new() { UseDateOnlyTypeForDates = true, TreatByteArrayAsString = false, UseBigDecimal = true };
 
     /// <summary>Validates the shard's schema against the target and returns the rows copied.</summary>
     public static async Task<long> CopyAsync(

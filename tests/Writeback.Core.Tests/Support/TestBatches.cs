@@ -82,7 +82,9 @@ public sealed class TestBatches : IDisposable
         var schema = new ParquetSchema(columns.Select(c => (Field)c.Field).ToArray());
         var rows = columns[0].Values.Length;
         await using var file = File.Create(path);
-        await using var writer = await ParquetWriter.CreateAsync(schema, file);
+        // BigDecimal columns (wider than System.Decimal) need Parquet.Net's BigDecimal mode to be written at all.
+        var options = new ParquetOptions { UseBigDecimal = columns.Any(c => c.Values is Parquet.Data.BigDecimal?[]) };
+        await using var writer = await ParquetWriter.CreateAsync(schema, file, options);
         for (var start = 0; start < Math.Max(rows, 1); start += rowGroupSize)
         {
             var count = Math.Min(rowGroupSize, rows - start);
@@ -104,6 +106,7 @@ public sealed class TestBatches : IDisposable
         short?[] v => group.WriteAsync<short>(field, v.AsMemory(start, count)),
         decimal?[] v => group.WriteAsync<decimal>(field, v.AsMemory(start, count)),
         decimal[] v => group.WriteAsync<decimal>(field, v.AsMemory(start, count)),
+        Parquet.Data.BigDecimal?[] v => group.WriteAsync<Parquet.Data.BigDecimal>(field, v.AsMemory(start, count)),
         float?[] v => group.WriteAsync<float>(field, v.AsMemory(start, count)),
         double?[] v => group.WriteAsync<double>(field, v.AsMemory(start, count)),
         bool?[] v => group.WriteAsync<bool>(field, v.AsMemory(start, count)),
@@ -160,7 +163,7 @@ public sealed class TestBatches : IDisposable
         WriteBatchAsync(batchId, dataset, [.. shards.Select(rows => (IReadOnlyList<ShardColumnData>)ScoreColumns(rows))], ScoresSchema, partition, sequence, edit);
 
     public static LoadEngine CreateEngine(string connectionString, params Target[] targets) =>
-        new(NpgsqlDataSource.Create(connectionString), new TargetCatalog(targets), new BatchFiles(new HttpClient()));
+        new(Writeback.Core.Loading.LoaderDataSource.Create(connectionString), new TargetCatalog(targets), new BatchFiles(new HttpClient()));
 
     /// <summary>Runs every step the state machine would, in order, shards one after another.</summary>
     public static async Task<PublishResult> RunAsync(LoadEngine engine, string manifest)
