@@ -39,7 +39,7 @@ public sealed class StateMachineTests
     /// <summary>Task states that are not safe to run twice, with the reason; every step is idempotent (DESIGN.md invariant 2).</summary>
     private static readonly Dictionary<string, string> NonIdempotentTasks = [];
 
-    [Theory(Skip = "Waits for the ASL change (issue 10, part 6d): statemachines/writeback.asl.json does not yet retry Lambda.Unknown and Sandbox.Timedout. Remove this Skip in the commit that adds them.")]
+    [Theory]
     [MemberData(nameof(Definitions))]
     public void Every_idempotent_task_retries_transient_crashed_timed_out_and_lambda_service_errors(string definition)
     {
