@@ -1,3 +1,4 @@
+using Writeback.Core.Storage;
 using Writeback.Lambda;
 using Writeback.Trigger;
 
@@ -15,7 +16,8 @@ public static class TriggerHandlers
     public static IEnumerable<IFunctionHandler> Create()
     {
         // One client for the sandbox's lifetime: it keeps connections to Step Functions and Google's key endpoint warm.
-        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        return [TriggerHandler.FromEnvironment(http)];
+        // It follows no redirects: the manifest probe must not be led from a checked URL to an unchecked one.
+        var http = BatchFiles.CreateHttpClient(TimeSpan.FromSeconds(10));
+        return [TriggerHandler.FromEnvironment(http, Environment.GetEnvironmentVariable)];
     }
 }

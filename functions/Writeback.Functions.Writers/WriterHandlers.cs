@@ -1,3 +1,4 @@
+using Writeback.Core.Storage;
 using Writeback.Lambda;
 using Writeback.Observability;
 using Writeback.Observability.History;
@@ -21,7 +22,7 @@ public static class WriterHandlers
             var empty = Directory.CreateTempSubdirectory("writeback-targets-");
             try
             {
-                var steps = StepHandlers.Create(new StepOptions("Host=unused.invalid", empty.FullName));
+                var steps = StepHandlers.Create(new StepOptions("Host=unused.invalid", empty.FullName, SourcePolicy.Gcs("unused", null)));
                 return [.. steps.Select(h => h.Name), SloCheckFunction.FunctionName, PingHandler.HandlerName];
             }
             finally
@@ -51,14 +52,10 @@ public static class WriterHandlers
         var endpoint = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_SECRETS_MANAGER") is { Length: > 0 } url ? new Uri(url) : null;
         DatabaseConnection.EnsureAsync(Environment.GetEnvironmentVariable, new SecretsManagerClient(http, region, endpoint: endpoint), CancellationToken.None)
             .GetAwaiter().GetResult();
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(StepOptions.TargetsVariable))
-            && Environment.GetEnvironmentVariable("LAMBDA_TASK_ROOT") is { Length: > 0 } taskRoot)
-        {
-            // The artifact carries targets/ next to bootstrap.
-            Environment.SetEnvironmentVariable(StepOptions.TargetsVariable, Path.Combine(taskRoot, "targets"));
-        }
-
-        var steps = StepOptions.FromEnvironment();
+        // The artifact carries targets/ next to bootstrap.
+        var steps = StepOptions.FromEnvironment(
+            Environment.GetEnvironmentVariable,
+            Environment.GetEnvironmentVariable("LAMBDA_TASK_ROOT") is { Length: > 0 } taskRoot ? Path.Combine(taskRoot, "targets") : null);
         var history = new RunHistory(steps.ConnectionString);
         // Every step records itself in run history (the handlers know nothing of it), as the local engine's do.
         return [

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Writeback.Core.Contracts;
+using Writeback.Core.Storage;
 using Writeback.Lambda;
 using Writeback.Trigger.Auth;
 using Writeback.Trigger.Events;
@@ -52,7 +53,7 @@ public sealed record TriggerAnswer(int StatusCode, JsonObject Body)
 {
     public string? Outcome => (string?)Body["outcome"];
 
-    public string? Code => (string?)Body["code"];
+    public string? Code => (string?)Body["error"];
 
     public string Message => (string?)Body["message"] ?? "";
 }
@@ -76,7 +77,8 @@ public sealed class TriggerTestKit : IDisposable
                 PushServiceAccountEmail = PushAccount,
                 Datasets = KnownDatasets.Of("student_dashboard", "class_summary"),
                 CheckManifest = checkManifest,
-                AllowLoopbackHttpManifests = true,
+                // The kit's folder, and the loopback storage stand-ins (WireMock) of the probe tests.
+                Sources = SourcePolicy.LocalFolder(_directory, allowLoopbackHttp: true),
             },
             Issuer.CreateValidator(),
             StepFunctions,
@@ -92,6 +94,9 @@ public sealed class TriggerTestKit : IDisposable
     public TriggerHandler Handler { get; }
 
     public string ManifestPath { get; }
+
+    /// <summary>The only folder the kit's trigger reads files from.</summary>
+    public string Folder => _directory;
 
     public string ManifestUri => new Uri(ManifestPath).AbsoluteUri;
 

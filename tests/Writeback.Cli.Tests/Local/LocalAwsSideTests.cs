@@ -71,7 +71,7 @@ public sealed class LocalAwsSideTests(PostgresDatabase database) : IClassFixture
 
     private Task<LocalAwsSide> StartAsync() =>
         LocalAwsSide.StartAsync(
-            new LocalAwsSideOptions { ConnectionString = database.ConnectionString, IssuerKeyPath = Path.Combine(_state, "oidc.pem") },
+            new LocalAwsSideOptions { ConnectionString = database.ConnectionString, IssuerKeyPath = Path.Combine(_state, "oidc.pem"), ExportsFolder = Path.Combine(_state, "exports") },
             CancellationToken.None);
 
     private AggregateRunner Runner(LocalAwsSide aws, IPushTokenSource tokens)
