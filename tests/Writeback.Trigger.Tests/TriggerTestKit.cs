@@ -66,8 +66,10 @@ public sealed class TriggerTestKit : IDisposable
 
     private readonly string _directory = Directory.CreateTempSubdirectory("writeback-trigger-").FullName;
 
-    public TriggerTestKit(bool checkManifest = true)
+    /// <param name="sources">Where manifests may be; by default the kit's folder and loopback URLs (a local run).</param>
+    public TriggerTestKit(bool checkManifest = true, SourcePolicy? sources = null, HttpClient? http = null, IIdTokenValidator? validator = null)
     {
+        Http = http ?? new HttpClient();
         ManifestPath = Path.Combine(_directory, "manifest.json");
         File.WriteAllText(ManifestPath, "{}");
         Handler = new TriggerHandler(
@@ -78,9 +80,9 @@ public sealed class TriggerTestKit : IDisposable
                 Datasets = KnownDatasets.Of("student_dashboard", "class_summary"),
                 CheckManifest = checkManifest,
                 // The kit's folder, and the loopback storage stand-ins (WireMock) of the probe tests.
-                Sources = SourcePolicy.LocalFolder(_directory, allowLoopbackHttp: true),
+                Sources = sources ?? SourcePolicy.LocalFolder(_directory, allowLoopbackHttp: true),
             },
-            Issuer.CreateValidator(),
+            validator ?? Issuer.CreateValidator(),
             StepFunctions,
             Http);
     }
@@ -89,7 +91,7 @@ public sealed class TriggerTestKit : IDisposable
 
     public FakeStepFunctions StepFunctions { get; } = new();
 
-    public HttpClient Http { get; } = new();
+    public HttpClient Http { get; }
 
     public TriggerHandler Handler { get; }
 
