@@ -80,7 +80,7 @@ internal sealed record Options(long LoadRows, long MirrorRows, int[] MemoryMb, i
 internal static class Bench
 {
     public static LoadEngine Engine(string connectionString, params Target[] targets) =>
-        new(NpgsqlDataSource.Create(connectionString), new TargetCatalog(targets), new BatchFiles(new HttpClient()));
+        new(NpgsqlDataSource.Create(connectionString), new TargetCatalog(targets), new BatchFiles(new HttpClient(), SourcePolicy.LocalFolder(Path.GetTempPath())));
 
     public static async Task<T> ScalarAsync<T>(string connectionString, string sql)
     {

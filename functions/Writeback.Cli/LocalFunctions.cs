@@ -1,3 +1,4 @@
+using Writeback.Core.Storage;
 using Writeback.Lambda;
 using Writeback.Steps;
 
@@ -9,7 +10,8 @@ namespace Writeback.Cli;
 /// </summary>
 internal static class LocalFunctions
 {
-    public static IReadOnlyList<IFunctionHandler> Create(string? connectionString)
+    /// <param name="sources">Where batches may be read from: locally, the export folder.</param>
+    public static IReadOnlyList<IFunctionHandler> Create(string? connectionString, SourcePolicy sources)
     {
         if (string.IsNullOrWhiteSpace(connectionString))
         {
@@ -18,7 +20,7 @@ internal static class LocalFunctions
 
         // Every step records itself in run history, as in the Lambda host: the handlers know nothing of it.
         return Writeback.Observability.Recording.RecordingFunctionHandler.WrapAll(
-            StepHandlers.Create(new StepOptions(connectionString, TargetsDirectory())),
+            StepHandlers.Create(new StepOptions(connectionString, TargetsDirectory(), sources)),
             new Writeback.Observability.History.RunHistory(connectionString));
     }
 

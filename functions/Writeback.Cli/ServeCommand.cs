@@ -23,6 +23,7 @@ internal static class ServeCommand
                     ConnectionString = connectionString,
                     Port = parse.GetValue(port),
                     IssuerKeyPath = ProjectPaths.IssuerKey(ProjectPaths.State),
+                    ExportsFolder = ProjectPaths.Exports(ProjectPaths.State),
                     HistoryFolder = ProjectPaths.ExecutionHistories(ProjectPaths.State),
                 },
                 cancellationToken);

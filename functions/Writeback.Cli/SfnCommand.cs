@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Writeback.Core.Storage;
 using System.Text.Json.Nodes;
 using Writeback.StepFunctions;
 
@@ -123,7 +124,10 @@ internal static class SfnCommand
             }
         }
 
-        var invoker = new SfnLocalInvoker(LocalFunctions.Create(Environment.GetEnvironmentVariable("WRITEBACK_PG")), TimeSpan.FromMinutes(15));
+        var invoker = new SfnLocalInvoker(LocalFunctions.Create(
+            Environment.GetEnvironmentVariable("WRITEBACK_PG"),
+            // The steps read batches only from the project's export folder, as under `serve` and `demo`.
+            SourcePolicy.LocalFolder(Local.ProjectPaths.Exports(Path.Combine(root, ".writeback")))), TimeSpan.FromMinutes(15));
         var engine = new StepFunctionsEngine(new StepFunctionsEngineOptions
         {
             LambdaInvoker = invoker,

@@ -1,3 +1,4 @@
+using Writeback.Core.Storage;
 using Writeback.Lambda;
 using Writeback.Observability.Telemetry;
 using Writeback.Trigger;
@@ -16,8 +17,9 @@ public static class TriggerHandlers
     public static IEnumerable<IFunctionHandler> Create()
     {
         // One client for the sandbox's lifetime: it keeps connections to Step Functions and Google's key endpoint warm.
-        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        // It follows no redirects: the manifest probe must not be led from a checked URL to an unchecked one.
+        var http = BatchFiles.CreateHttpClient(TimeSpan.FromSeconds(10));
         // CloudWatch Logs receives stdout: one JSON line per decision, next to the Url4xxCount/Url5xxCount alarms.
-        return [new DecisionLoggingHandler(TriggerHandler.FromEnvironment(http), StructuredLog.Stdout)];
+        return [new DecisionLoggingHandler(TriggerHandler.FromEnvironment(http, Environment.GetEnvironmentVariable), StructuredLog.Stdout)];
     }
 }

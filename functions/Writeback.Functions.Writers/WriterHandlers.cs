@@ -1,5 +1,6 @@
 using Npgsql;
 using Writeback.Core.Loading;
+using Writeback.Core.Storage;
 using Writeback.Lambda;
 using Writeback.Observability;
 using Writeback.Observability.History;
@@ -23,7 +24,7 @@ public static class WriterHandlers
             var empty = Directory.CreateTempSubdirectory("writeback-targets-");
             try
             {
-                var steps = StepHandlers.Create(new StepOptions("Host=unused.invalid", empty.FullName));
+                var steps = StepHandlers.Create(new StepOptions("Host=unused.invalid", empty.FullName, SourcePolicy.Gcs("unused", null)));
                 return [.. steps.Select(h => h.Name), SloCheckFunction.FunctionName, PingHandler.HandlerName];
             }
             finally
@@ -53,14 +54,11 @@ public static class WriterHandlers
         var endpoint = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_SECRETS_MANAGER") is { Length: > 0 } url ? new Uri(url) : null;
         DatabaseConnection.EnsureAsync(Environment.GetEnvironmentVariable, new SecretsManagerClient(http, region, endpoint: endpoint), CancellationToken.None)
             .GetAwaiter().GetResult();
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(StepOptions.TargetsVariable))
-            && Environment.GetEnvironmentVariable("LAMBDA_TASK_ROOT") is { Length: > 0 } taskRoot)
-        {
-            // The artifact carries targets/ next to bootstrap.
-            Environment.SetEnvironmentVariable(StepOptions.TargetsVariable, Path.Combine(taskRoot, "targets"));
-        }
-
-        return Create(StepOptions.FromEnvironment(), new HttpClient { Timeout = TimeSpan.FromSeconds(15) });
+        // The artifact carries targets/ next to bootstrap.
+        var steps = StepOptions.FromEnvironment(
+            Environment.GetEnvironmentVariable,
+            Environment.GetEnvironmentVariable("LAMBDA_TASK_ROOT") is { Length: > 0 } taskRoot ? Path.Combine(taskRoot, "targets") : null);
+        return Create(steps, new HttpClient { Timeout = TimeSpan.FromSeconds(15) });
     }
 
     /// <summary>

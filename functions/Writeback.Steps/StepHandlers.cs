@@ -10,7 +10,7 @@ namespace Writeback.Steps;
 /// <summary>The five load-engine functions, sharing one connection pool and one contract catalog.</summary>
 public static class StepHandlers
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromMinutes(10) };
+    private static readonly HttpClient Http = BatchFiles.CreateHttpClient(TimeSpan.FromMinutes(10));
 
     public static LoadEngine CreateEngine(StepOptions options)
     {
@@ -23,7 +23,7 @@ public static class StepHandlers
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(dataSource);
-        return new LoadEngine(dataSource, TargetCatalog.FromDirectory(options.TargetsDirectory), new BatchFiles(Http));
+        return new LoadEngine(dataSource, TargetCatalog.FromDirectory(options.TargetsDirectory), new BatchFiles(Http, options.Sources));
     }
 
     public static IReadOnlyList<IFunctionHandler> Create(StepOptions options) => Create(CreateEngine(options));

@@ -1,16 +1,21 @@
+using Writeback.Core.Storage;
+
 namespace Writeback.Steps;
 
-/// <summary>What the step handlers need from their host: the product database and the target contracts folder.</summary>
-public sealed record StepOptions(string ConnectionString, string TargetsDirectory)
+/// <summary>What the step handlers need from their host: the product database, the target contracts folder, and where
+/// batches may be read from.</summary>
+public sealed record StepOptions(string ConnectionString, string TargetsDirectory, SourcePolicy Sources)
 {
     public const string ConnectionVariable = "WRITEBACK_PG";
     public const string TargetsVariable = "WRITEBACK_TARGETS";
 
-    /// <summary>Lambda: both come from the function's environment.</summary>
-    public static StepOptions FromEnvironment()
+    /// <summary>Lambda: everything comes from the function's environment, and sources are always cloud sources.</summary>
+    /// <param name="defaultTargets">Where targets/ is when <see cref="TargetsVariable"/> is not set (the artifact's copy).</param>
+    public static StepOptions FromEnvironment(Func<string, string?> get, string? defaultTargets = null)
     {
-        var connection = Environment.GetEnvironmentVariable(ConnectionVariable);
-        var targets = Environment.GetEnvironmentVariable(TargetsVariable);
+        ArgumentNullException.ThrowIfNull(get);
+        var connection = get(ConnectionVariable);
+        var targets = get(TargetsVariable) is { Length: > 0 } configured ? configured : defaultTargets;
         if (string.IsNullOrWhiteSpace(connection))
         {
             throw new InvalidOperationException($"{ConnectionVariable} is not set; it must hold the product database's connection string.");
@@ -21,6 +26,6 @@ public sealed record StepOptions(string ConnectionString, string TargetsDirector
             throw new InvalidOperationException($"{TargetsVariable} is not set; it must name the folder of target contracts (targets/*.json).");
         }
 
-        return new StepOptions(connection, targets);
+        return new StepOptions(connection, targets, SourceEnvironment.Cloud(get));
     }
 }

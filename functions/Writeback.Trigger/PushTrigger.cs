@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Writeback.Core;
 using Writeback.Trigger.Auth;
 using Writeback.Trigger.Events;
 using Writeback.Trigger.Executions;
@@ -7,18 +8,32 @@ using Writeback.Trigger.Http;
 namespace Writeback.Trigger;
 
 /// <summary>An HTTP request as the trigger sees it; header names compare case-insensitively.</summary>
-public sealed record TriggerRequest(string Method, IReadOnlyDictionary<string, string> Headers, string Body);
+public sealed record TriggerRequest(string Method, IReadOnlyDictionary<string, string> Headers, string Body, string Path = "/");
 
 /// <summary>An HTTP response: a status code and a JSON body.</summary>
 public sealed record TriggerResponse(int StatusCode, TriggerResponseBody Body)
 {
     public string BodyJson => JsonSerializer.Serialize(Body, TriggerJson.Default.TriggerResponseBody);
+
+    /// <summary>A refusal: <c>{"outcome":"rejected","error":…,"message":…}</c>, whatever layer refused.</summary>
+    public static TriggerResponse Rejected(int statusCode, string error, string message) =>
+        new(statusCode, new TriggerResponseBody { Outcome = "rejected", Error = error, Message = message });
+}
+
+/// <summary>The sizes a push may have; a batch-ready event is well under 10 KiB even with a long signed URL.</summary>
+public static class TriggerLimits
+{
+    /// <summary>The largest request body read (in UTF-16 characters, as the handler receives it).</summary>
+    public const int MaxBodyLength = 64 * 1024;
+
+    /// <summary>The most header bytes (names and values) the local host accepts; Function URLs have their own limit.</summary>
+    public const int MaxHeaderBytes = 32 * 1024;
 }
 
 /// <summary>
-/// The trigger's steps, independent of how the request arrived: verify the token → read and check the event →
-/// check the manifest → start the execution → say what happened. Pub/Sub acks only 2xx, so a duplicate answers 2xx
-/// (it must stop redelivering), a bad push 4xx, and our own failures 5xx (so it redelivers).
+/// The trigger's steps, independent of how the request arrived: verify the token → read and check the event and its
+/// manifest's source → probe the manifest → start the execution → say what happened. Pub/Sub acks only 2xx, so a
+/// duplicate answers 2xx (it must stop redelivering), a bad push 4xx, and our own failures 5xx (so it redelivers).
 /// </summary>
 public sealed class PushTrigger(PushTokenVerifier verifier, BatchEventReader reader, IManifestProbe? manifestProbe, IExecutionStarter starter)
 {
@@ -27,21 +42,33 @@ public sealed class PushTrigger(PushTokenVerifier verifier, BatchEventReader rea
         ArgumentNullException.ThrowIfNull(request);
         try
         {
+            if (request.Path is not ("/" or ""))
+            {
+                throw new TriggerRejectedException(404, "not_found", $"Pub/Sub pushes to '/'; there is nothing at '{Echo.Location(request.Path, 40)}'.");
+            }
+
             if (!string.Equals(request.Method, "POST", StringComparison.OrdinalIgnoreCase))
             {
-                throw new TriggerRejectedException(405, "method_not_allowed", $"Pub/Sub pushes with POST; this was {request.Method}.");
+                throw new TriggerRejectedException(405, "method_not_allowed", $"Pub/Sub pushes with POST; this was {Echo.Brief(request.Method, 16)}.");
+            }
+
+            if (request.Body.Length > TriggerLimits.MaxBodyLength)
+            {
+                throw new TriggerRejectedException(413, "body_too_large",
+                    $"The body has {request.Body.Length} characters; a push envelope of a batch-ready event has at most {TriggerLimits.MaxBodyLength}.");
             }
 
             request.Headers.TryGetValue("authorization", out var authorization);
             await verifier.VerifyAsync(authorization, cancellationToken);
-            var batch = reader.Read(request.Body, out var envelope);
+            var ready = reader.Read(request.Body);
+            var batch = ready.Event;
 
             if (manifestProbe is not null)
             {
-                var probe = await manifestProbe.ProbeAsync(new Uri(batch.ManifestUri), cancellationToken);
+                var probe = await manifestProbe.ProbeAsync(ready.Manifest, cancellationToken);
                 if (probe.Reachability == ManifestReachability.Missing)
                 {
-                    throw TriggerRejectedException.Unprocessable("manifest_unreachable", $"The manifest {batch.ManifestUri} cannot be read: {probe.Detail}.");
+                    throw TriggerRejectedException.Unprocessable("manifest_unreachable", $"The manifest {ready.Manifest.Describe} cannot be read: {probe.Detail}.");
                 }
 
                 if (probe.Reachability == ManifestReachability.Unavailable)
@@ -50,7 +77,7 @@ public sealed class PushTrigger(PushTokenVerifier verifier, BatchEventReader rea
                 }
             }
 
-            var traceparent = batch.Traceparent ?? (envelope.Message?.Attributes?.TryGetValue("traceparent", out var attribute) == true ? attribute : null);
+            var traceparent = batch.Traceparent ?? (ready.Envelope.Message?.Attributes?.TryGetValue("traceparent", out var attribute) == true ? attribute : null);
             var name = ExecutionName.FromBatchId(batch.BatchId);
             var input = new ExecutionInput(batch.ManifestUri, batch.BatchId, batch.Dataset, traceparent, batch.Partition).ToJson();
             var started = await starter.StartAsync(name, input, cancellationToken);
@@ -66,7 +93,7 @@ public sealed class PushTrigger(PushTokenVerifier verifier, BatchEventReader rea
         }
         catch (TriggerRejectedException rejection)
         {
-            return new TriggerResponse(rejection.StatusCode, new TriggerResponseBody { Outcome = "rejected", Code = rejection.Code, Message = rejection.Message });
+            return TriggerResponse.Rejected(rejection.StatusCode, rejection.Code, rejection.Message);
         }
         catch (ExecutionStartException ex)
         {
@@ -77,6 +104,6 @@ public sealed class PushTrigger(PushTokenVerifier verifier, BatchEventReader rea
     private static TriggerResponse Done(int status, string outcome, string message, string batchId, string name, ExecutionStartResult started) =>
         new(status, new TriggerResponseBody { Outcome = outcome, Message = message, BatchId = batchId, ExecutionName = name, ExecutionArn = started.ExecutionArn });
 
-    private static TriggerResponse Failed(int status, string code, string message, string? batchId) =>
-        new(status, new TriggerResponseBody { Outcome = "failed", Code = code, Message = message, BatchId = batchId });
+    private static TriggerResponse Failed(int status, string error, string message, string? batchId) =>
+        new(status, new TriggerResponseBody { Outcome = "failed", Error = error, Message = message, BatchId = batchId });
 }

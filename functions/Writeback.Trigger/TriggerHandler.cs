@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using Writeback.Core;
+using Writeback.Core.Storage;
 using Writeback.Lambda;
 using Writeback.Trigger.Auth;
 using Writeback.Trigger.Events;
@@ -23,8 +25,8 @@ public sealed record TriggerOptions
 
     public TimeSpan ManifestProbeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Accept <c>http://</c> manifests on loopback; for local runs and tests only.</summary>
-    public bool AllowLoopbackHttpManifests { get; init; }
+    /// <summary>Where manifests may be: the configured bucket and prefix in the cloud, the export folder locally.</summary>
+    public required SourcePolicy Sources { get; init; }
 
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(30);
 }
@@ -50,7 +52,7 @@ public sealed class TriggerHandler : IFunctionHandler
                 tokenValidator,
                 new PushAuthOptions { Audience = options.Audience, ServiceAccountEmail = options.PushServiceAccountEmail, ClockSkew = options.ClockSkew },
                 time),
-            new BatchEventReader(options.Datasets, options.AllowLoopbackHttpManifests),
+            new BatchEventReader(options.Datasets, options.Sources),
             options.CheckManifest ? new HttpManifestProbe(http, options.ManifestProbeTimeout) : null,
             executionStarter);
     }
@@ -59,27 +61,24 @@ public sealed class TriggerHandler : IFunctionHandler
 
     public PushTrigger Trigger => _trigger;
 
-    /// <summary>
-    /// The cloud wiring, from the function's environment: WRITEBACK_TRIGGER_AUDIENCE, WRITEBACK_PUSH_SERVICE_ACCOUNT,
-    /// WRITEBACK_STATE_MACHINE_ARN, AWS_REGION, and WRITEBACK_DATASETS (comma-separated) or WRITEBACK_TARGETS_DIR
-    /// (default: the <c>targets</c> folder next to the binary).
-    /// </summary>
-    public static TriggerHandler FromEnvironment(HttpClient http)
+    /// <summary>The cloud wiring, from the function's environment (see <see cref="TriggerEnvironment"/>).</summary>
+    public static TriggerHandler FromEnvironment(HttpClient http, Func<string, string?> get)
     {
         ArgumentNullException.ThrowIfNull(http);
-        var datasets = Environment.GetEnvironmentVariable("WRITEBACK_DATASETS") is { Length: > 0 } list
-            ? KnownDatasets.Of(list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            : KnownDatasets.FromTargetsDirectory(Environment.GetEnvironmentVariable("WRITEBACK_TARGETS_DIR") is { Length: > 0 } dir
-                ? dir
-                : Path.Combine(AppContext.BaseDirectory, "targets"));
-        var audience = Required("WRITEBACK_TRIGGER_AUDIENCE");
+        var environment = TriggerEnvironment.Read(get, AppContext.BaseDirectory);
         var starter = new StepFunctionsExecutionStarter(http, new StepFunctionsOptions
         {
-            StateMachineArn = Required("WRITEBACK_STATE_MACHINE_ARN"),
-            Region = Required("AWS_REGION"),
+            StateMachineArn = environment.StateMachineArn,
+            Region = environment.Region,
         });
         return new TriggerHandler(
-            new TriggerOptions { Audience = audience, PushServiceAccountEmail = Required("WRITEBACK_PUSH_SERVICE_ACCOUNT"), Datasets = datasets },
+            new TriggerOptions
+            {
+                Audience = environment.Audience,
+                PushServiceAccountEmail = environment.PushServiceAccountEmail,
+                Datasets = environment.Datasets,
+                Sources = environment.Sources,
+            },
             new GoogleJwksIdTokenValidator(http),
             starter,
             http);
@@ -88,10 +87,19 @@ public sealed class TriggerHandler : IFunctionHandler
     public async Task<string> InvokeAsync(string payloadJson, InvocationContext context, CancellationToken cancellationToken)
     {
         TriggerResponse response;
-        var request = ToRequest(payloadJson, out var problem);
-        response = request is null
-            ? new TriggerResponse(400, new TriggerResponseBody { Outcome = "rejected", Code = "event_malformed", Message = problem! })
-            : await _trigger.HandleAsync(request, cancellationToken);
+        var request = ToRequest(payloadJson, out var problem, out var status);
+        try
+        {
+            response = request is null
+                ? TriggerResponse.Rejected(status, status == 413 ? "body_too_large" : "event_malformed", problem!)
+                : await _trigger.HandleAsync(request, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Our own failure (e.g. Google's keys could not be fetched): still a JSON answer, and a 5xx so Pub/Sub retries.
+            await Console.Error.WriteLineAsync($"writeback-trigger: {e.GetType().Name}: {Echo.Brief(e.Message, 300)}");
+            response = new TriggerResponse(503, new TriggerResponseBody { Outcome = "failed", Error = "internal_error", Message = "The trigger failed on its side; retry later." });
+        }
 
         return JsonSerializer.Serialize(
             new FunctionUrlResponse
@@ -104,8 +112,11 @@ public sealed class TriggerHandler : IFunctionHandler
     }
 
     /// <summary>Reads a Function URL event (payload format 2.0); null with a reason when it is not one.</summary>
-    public static TriggerRequest? ToRequest(string functionUrlEventJson, out string? problem)
+    public static TriggerRequest? ToRequest(string functionUrlEventJson, out string? problem) => ToRequest(functionUrlEventJson, out problem, out _);
+
+    private static TriggerRequest? ToRequest(string functionUrlEventJson, out string? problem, out int status)
     {
+        status = 400;
         FunctionUrlRequest? url;
         try
         {
@@ -123,6 +134,14 @@ public sealed class TriggerHandler : IFunctionHandler
             return null;
         }
 
+        // Checked before decoding; a base64 body carries 3/4 of its length in bytes, and a character takes at most 3.
+        if (url.Body is { } raw && (url.IsBase64Encoded ? raw.Length / 4 * 3 > TriggerLimits.MaxBodyLength * 3 : raw.Length > TriggerLimits.MaxBodyLength))
+        {
+            status = 413;
+            problem = $"The body is larger than a push envelope of a batch-ready event can be (at most {TriggerLimits.MaxBodyLength} characters).";
+            return null;
+        }
+
         string body;
         try
         {
@@ -136,11 +155,6 @@ public sealed class TriggerHandler : IFunctionHandler
 
         problem = null;
         var headers = new Dictionary<string, string>(url.Headers ?? [], StringComparer.OrdinalIgnoreCase);
-        return new TriggerRequest(method, headers, body);
+        return new TriggerRequest(method, headers, body, url.RawPath ?? "/");
     }
-
-    private static string Required(string name) =>
-        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"{name} is not set; the trigger cannot start without it.");
 }

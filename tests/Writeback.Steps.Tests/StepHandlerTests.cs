@@ -26,7 +26,7 @@ public sealed class StepHandlerTests(PostgresDatabase database) : IClassFixture<
             File.WriteAllText(Path.Combine(_targets, target.Dataset + ".json"), JsonSerializer.Serialize(target, ContractJson.Default.Target));
         }
 
-        return StepHandlers.Create(new StepOptions(database.ConnectionString, _targets)).ToDictionary(h => h.Name);
+        return StepHandlers.Create(new StepOptions(database.ConnectionString, _targets, TestSources)).ToDictionary(h => h.Name);
     }
 
     private static async Task<JsonNode> InvokeAsync(Dictionary<string, IFunctionHandler> handlers, string name, object payload)
@@ -156,7 +156,7 @@ public sealed class StepHandlerTests(PostgresDatabase database) : IClassFixture<
     {
         var target = ScoresTarget("steps_down", LoadMode.ReplacePartition);
         File.WriteAllText(Path.Combine(_targets, "steps_down.json"), JsonSerializer.Serialize(target, ContractJson.Default.Target));
-        var handlers = StepHandlers.Create(new StepOptions("Host=127.0.0.1;Port=1;Username=x;Password=y;Timeout=3", _targets)).ToDictionary(h => h.Name);
+        var handlers = StepHandlers.Create(new StepOptions("Host=127.0.0.1;Port=1;Username=x;Password=y;Timeout=3", _targets, TestSources)).ToDictionary(h => h.Name);
         var manifest = await _batches.WriteScoresAsync("steps-down-1", target.Dataset, [Scores(Day1, 5)], "2026-11-01");
 
         var error = await FailsAsync(handlers, "writeback-prepare", new JsonObject { ["manifestUri"] = manifest });
@@ -199,20 +199,38 @@ public sealed class StepHandlerTests(PostgresDatabase database) : IClassFixture<
     [Fact]
     public void Options_from_the_environment_name_the_missing_variable()
     {
-        var saved = (Environment.GetEnvironmentVariable(StepOptions.ConnectionVariable), Environment.GetEnvironmentVariable(StepOptions.TargetsVariable));
-        try
-        {
-            Environment.SetEnvironmentVariable(StepOptions.ConnectionVariable, "Host=db");
-            Environment.SetEnvironmentVariable(StepOptions.TargetsVariable, null);
+        var environment = new Dictionary<string, string> { [StepOptions.ConnectionVariable] = "Host=db", ["WRITEBACK_BUCKET"] = "exports" };
 
-            var error = Assert.Throws<InvalidOperationException>(StepOptions.FromEnvironment);
+        var error = Assert.Throws<InvalidOperationException>(() => StepOptions.FromEnvironment(environment.GetValueOrDefault));
 
-            Assert.Contains("WRITEBACK_TARGETS", error.Message);
-        }
-        finally
+        Assert.Contains("WRITEBACK_TARGETS", error.Message);
+    }
+
+    [Fact]
+    public void Deployed_steps_without_a_bucket_do_not_start_and_say_which_variable_is_missing()
+    {
+        var environment = new Dictionary<string, string> { [StepOptions.ConnectionVariable] = "Host=db", [StepOptions.TargetsVariable] = _targets };
+
+        var error = Assert.Throws<InvalidOperationException>(() => StepOptions.FromEnvironment(environment.GetValueOrDefault));
+
+        Assert.Contains("WRITEBACK_BUCKET", error.Message);
+    }
+
+    [Fact]
+    public async Task Deployed_steps_read_only_signed_urls_of_the_bucket_even_when_a_local_file_is_named()
+    {
+        var target = ScoresTarget("steps_cloud_only", LoadMode.ReplacePartition);
+        Handlers(target);
+        var environment = new Dictionary<string, string>
         {
-            Environment.SetEnvironmentVariable(StepOptions.ConnectionVariable, saved.Item1);
-            Environment.SetEnvironmentVariable(StepOptions.TargetsVariable, saved.Item2);
-        }
+            [StepOptions.ConnectionVariable] = database.ConnectionString, [StepOptions.TargetsVariable] = _targets, ["WRITEBACK_BUCKET"] = "exports",
+        };
+        var handlers = StepHandlers.Create(StepOptions.FromEnvironment(environment.GetValueOrDefault)).ToDictionary(h => h.Name);
+        var manifest = await _batches.WriteScoresAsync("steps-cloud-1", target.Dataset, [Scores(Day1, 2)], "2026-11-01");
+
+        var error = await FailsAsync(handlers, "writeback-prepare", new JsonObject { ["manifestUri"] = manifest, ["batchId"] = "steps-cloud-1" });
+
+        Assert.Equal("Writeback.InvalidBatch", error.ErrorType);
+        Assert.Contains("local files are never read here", error.Message, StringComparison.Ordinal);
     }
 }

@@ -154,10 +154,10 @@ public sealed class TriggerHandlerTests : IDisposable
     [InlineData("ftp://example.com/manifest.json")]
     [InlineData("http://example.com/manifest.json")]
     [InlineData("manifest.json")]
-    public async Task A_manifest_uri_that_is_not_https_or_file_is_rejected(string manifestUri)
+    public async Task A_manifest_uri_that_is_not_a_trusted_source_is_rejected(string manifestUri)
     {
         var answer = await _kit.PushAsync(_kit.ValidToken(), TriggerTestKit.Envelope(_kit.Event(manifestUri: manifestUri)));
-        AssertRejected(answer, 422, "manifest_uri_invalid", manifestUri);
+        AssertRejected(answer, 422, "manifest_untrusted", manifestUri);
     }
 
     [Theory]
@@ -173,9 +173,9 @@ public sealed class TriggerHandlerTests : IDisposable
     [Fact]
     public async Task A_manifest_file_that_does_not_exist_is_rejected()
     {
-        var missing = new Uri(Path.Combine(Path.GetTempPath(), $"no-such-{Guid.NewGuid():N}", "manifest.json")).AbsoluteUri;
+        var missing = new Uri(Path.Combine(_kit.Folder, $"no-such-{Guid.NewGuid():N}", "manifest.json")).AbsoluteUri;
         var answer = await _kit.PushAsync(_kit.ValidToken(), TriggerTestKit.Envelope(_kit.Event(manifestUri: missing)));
-        AssertRejected(answer, 422, "manifest_unreachable", "no file");
+        AssertRejected(answer, 422, "manifest_unreachable", "no such file");
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Writeback.Core.Contracts;
+using Writeback.Core.Storage;
 using Writeback.Lambda;
 using Writeback.Trigger.Auth;
 using Writeback.Trigger.Events;
@@ -52,7 +53,7 @@ public sealed record TriggerAnswer(int StatusCode, JsonObject Body)
 {
     public string? Outcome => (string?)Body["outcome"];
 
-    public string? Code => (string?)Body["code"];
+    public string? Code => (string?)Body["error"];
 
     public string Message => (string?)Body["message"] ?? "";
 }
@@ -65,8 +66,10 @@ public sealed class TriggerTestKit : IDisposable
 
     private readonly string _directory = Directory.CreateTempSubdirectory("writeback-trigger-").FullName;
 
-    public TriggerTestKit(bool checkManifest = true)
+    /// <param name="sources">Where manifests may be; by default the kit's folder and loopback URLs (a local run).</param>
+    public TriggerTestKit(bool checkManifest = true, SourcePolicy? sources = null, HttpClient? http = null, IIdTokenValidator? validator = null)
     {
+        Http = http ?? new HttpClient();
         ManifestPath = Path.Combine(_directory, "manifest.json");
         File.WriteAllText(ManifestPath, "{}");
         Handler = new TriggerHandler(
@@ -76,9 +79,10 @@ public sealed class TriggerTestKit : IDisposable
                 PushServiceAccountEmail = PushAccount,
                 Datasets = KnownDatasets.Of("student_dashboard", "class_summary"),
                 CheckManifest = checkManifest,
-                AllowLoopbackHttpManifests = true,
+                // The kit's folder, and the loopback storage stand-ins (WireMock) of the probe tests.
+                Sources = sources ?? SourcePolicy.LocalFolder(_directory, allowLoopbackHttp: true),
             },
-            Issuer.CreateValidator(),
+            validator ?? Issuer.CreateValidator(),
             StepFunctions,
             Http);
     }
@@ -87,11 +91,14 @@ public sealed class TriggerTestKit : IDisposable
 
     public FakeStepFunctions StepFunctions { get; } = new();
 
-    public HttpClient Http { get; } = new();
+    public HttpClient Http { get; }
 
     public TriggerHandler Handler { get; }
 
     public string ManifestPath { get; }
+
+    /// <summary>The only folder the kit's trigger reads files from.</summary>
+    public string Folder => _directory;
 
     public string ManifestUri => new Uri(ManifestPath).AbsoluteUri;
 

@@ -79,6 +79,7 @@ internal static class DemoRunner
             {
                 ConnectionString = options.ConnectionString,
                 IssuerKeyPath = ProjectPaths.IssuerKey(options.StateFolder),
+                ExportsFolder = ProjectPaths.Exports(options.StateFolder),
                 HistoryFolder = historyFolder,
             },
             cancellationToken);

@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Writeback.Core;
+using Writeback.Core.Storage;
 using Writeback.Observability.History;
 using Writeback.Observability.Recording;
 using Writeback.StepFunctions;
@@ -57,7 +59,7 @@ internal sealed class LocalAwsSide : IAsyncDisposable
 
         var engine = new StepFunctionsEngine(new StepFunctionsEngineOptions
         {
-            LambdaInvoker = new SfnLocalInvoker(LocalFunctions.Create(options.ConnectionString), TimeSpan.FromMinutes(15)),
+            LambdaInvoker = new SfnLocalInvoker(LocalFunctions.Create(options.ConnectionString, SourcePolicy.LocalFolder(options.ExportsFolder)), TimeSpan.FromMinutes(15)),
         });
         var stateMachine = engine.CreateStateMachine("writeback", definition);
         var starter = new LocalExecutionStarter(engine, stateMachine);
@@ -72,22 +74,55 @@ internal sealed class LocalAwsSide : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://127.0.0.1:{options.Port}");
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // Kestrel answers what exceeds its own limits with an empty body, before any of our code runs. Its limits are
+            // set well above ours, so that the host's own checks (JSON answers) are what a sender meets.
+            kestrel.Limits.MaxRequestHeadersTotalSize = TriggerLimits.MaxHeaderBytes * 8;
+            kestrel.Limits.MaxRequestBodySize = null;
+        });
         var app = builder.Build();
         TriggerHandler? trigger = null;
 
+        app.Use(async (context, next) =>
+        {
+            var headerBytes = context.Request.Headers.Sum(h => h.Key.Length + h.Value.Sum(v => v?.Length ?? 0) + 4);
+            if (headerBytes > TriggerLimits.MaxHeaderBytes)
+            {
+                await AnswerAsync(context, TriggerResponse.Rejected(431, "headers_too_large",
+                    $"The request's headers are {headerBytes} bytes; at most {TriggerLimits.MaxHeaderBytes} are read."));
+                return;
+            }
+
+            await next(context);
+        });
+        // Routing's own answers (404 for another path, 405 for another method) get a JSON body like every other.
+        app.UseStatusCodePages(context => AnswerAsync(context.HttpContext, TriggerResponse.Rejected(
+            context.HttpContext.Response.StatusCode,
+            context.HttpContext.Response.StatusCode switch { 404 => "not_found", 405 => "method_not_allowed", _ => "rejected" },
+            context.HttpContext.Response.StatusCode switch
+            {
+                404 => $"There is nothing at '{Echo.Location(context.HttpContext.Request.Path.Value, 40)}'; Pub/Sub pushes to '/'.",
+                405 => $"'{Echo.Brief(context.HttpContext.Request.Method, 16)}' is not accepted here; Pub/Sub pushes with POST.",
+                _ => "The request was not accepted.",
+            })));
+
         app.MapPost("/", async (HttpContext context) =>
         {
-            using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
-            var body = await reader.ReadToEndAsync(context.RequestAborted);
+            var body = await ReadBodyAsync(context.Request, context.RequestAborted);
+            if (body is null)
+            {
+                await AnswerAsync(context, TriggerResponse.Rejected(413, "body_too_large",
+                    $"The body is larger than a push envelope of a batch-ready event can be (at most {TriggerLimits.MaxBodyLength} characters)."));
+                return;
+            }
+
             var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-            var response = await trigger!.Trigger.HandleAsync(new TriggerRequest(context.Request.Method, headers, body), context.RequestAborted);
-            context.Response.StatusCode = response.StatusCode;
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync(response.BodyJson, context.RequestAborted);
+            await AnswerAsync(context, await trigger!.Trigger.HandleAsync(new TriggerRequest(context.Request.Method, headers, body), context.RequestAborted));
         });
         app.MapGet("/executions/{name}", (string name) => engine.FindExecution(stateMachine.ExecutionArn(name)) is { } execution
             ? Results.Text(ExecutionReport.Describe(execution).ToJsonString(), "application/json")
-            : Results.Text("""{"error":"ExecutionDoesNotExist"}""", "application/json", statusCode: 404));
+            : Results.Text(TriggerResponse.Rejected(404, "ExecutionDoesNotExist", $"There is no execution named '{Echo.Brief(name, 80)}'.").BodyJson, "application/json", statusCode: 404));
 
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -99,13 +134,47 @@ internal sealed class LocalAwsSide : IAsyncDisposable
                 Audience = triggerUrl.ToString(),
                 PushServiceAccountEmail = PushServiceAccount,
                 Datasets = KnownDatasets.FromTargetsDirectory(ProjectPaths.Targets),
-                AllowLoopbackHttpManifests = true,
+                // Locally the steps and the trigger read the export folder only: no URLs, and nothing outside it.
+                Sources = SourcePolicy.LocalFolder(options.ExportsFolder),
             },
             issuer.CreateValidator(),
             new RecordingExecutionStarter(starter, new TriggerRecorder(new RunHistory(options.ConnectionString))),
             http);
 
         return new LocalAwsSide(app, http, triggerUrl, engine, stateMachine, issuer, starter);
+    }
+
+    private static async Task AnswerAsync(HttpContext context, TriggerResponse response)
+    {
+        context.Response.StatusCode = response.StatusCode;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(response.BodyJson, context.RequestAborted);
+    }
+
+    /// <summary>The body as text, or null when it is longer than a push can be; never more than that is read.</summary>
+    private static async Task<string?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        // UTF-8 takes at most three bytes per character the trigger counts.
+        const int maxBytes = TriggerLimits.MaxBodyLength * 3;
+        if (request.ContentLength > maxBytes)
+        {
+            return null;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
     public Execution? FindExecution(string name) => Engine.FindExecution(StateMachine.ExecutionArn(name));
@@ -135,6 +204,9 @@ internal sealed record LocalAwsSideOptions
 
     /// <summary>The local OIDC issuer's private key, shared by the publisher and the trigger (created on first use).</summary>
     public required string IssuerKeyPath { get; init; }
+
+    /// <summary>The export folder: the only place manifests and shards are read from.</summary>
+    public required string ExportsFolder { get; init; }
 
     /// <summary>Where each finished execution's description and history is written; null keeps none.</summary>
     public string? HistoryFolder { get; init; }

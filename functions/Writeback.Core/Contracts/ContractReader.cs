@@ -73,18 +73,41 @@ public static partial class ContractReader
             throw new InvalidBatchException("batch-ready event: field '$': the event is null.");
         }
 
+        var problem = ValidateBatchReadyEvent(value);
+        return problem is null ? value : throw new InvalidBatchException($"batch-ready event: {problem}");
+    }
+
+    /// <summary>The event's rules, as its schema states them; returns the first problem, naming its field, or null.</summary>
+    public static string? ValidateBatchReadyEvent(BatchReadyEvent value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
         if (value.Version != BatchReadyEvent.CurrentVersion)
         {
-            throw new InvalidBatchException($"batch-ready event: field 'version': unknown version {value.Version}; this writer understands version {BatchReadyEvent.CurrentVersion}.");
+            return $"field 'version': unknown version {value.Version}; this writer understands version {BatchReadyEvent.CurrentVersion}.";
         }
 
-        if (!IsBatchId(value.BatchId))
-        {
-            throw new InvalidBatchException($"batch-ready event: field 'batchId': '{value.BatchId}' must be 1-80 characters of [0-9A-Za-z_-].");
-        }
-
-        return value;
+        return BatchIdProblem(value.BatchId)
+            ?? TextProblem("dataset", value.Dataset, 1, ContractLimits.MaxDatasetLength)
+            ?? TextProblem("partition", value.Partition, 0, ContractLimits.MaxPartitionLength)
+            ?? TextProblem("manifestUri", value.ManifestUri, 1, ContractLimits.MaxUriLength)
+            ?? TextProblem("traceparent", value.Traceparent, 0, ContractLimits.MaxTraceparentLength)
+            ?? (value.Sequence < 0 ? "field 'sequence': must not be negative." : null);
     }
+
+    /// <summary>Null when <paramref name="value"/> is a batch id; otherwise the problem, repeating only a short piece of it.</summary>
+    public static string? BatchIdProblem(string? value) => IsBatchId(value)
+        ? null
+        : $"field 'batchId': '{Echo.Brief(value, 40)}'{(value?.Length > ContractLimits.MaxBatchIdLength ? $" ({value.Length} characters)" : "")} must be 1-{ContractLimits.MaxBatchIdLength} characters of [0-9A-Za-z_-].";
+
+    // Null (absent) passes when min is 0; the schema says the same with "type": ["string", "null"].
+    private static string? TextProblem(string field, string? value, int min, int max) =>
+        value is null
+            ? (min > 0 ? $"field '{field}': is required." : null)
+            : value.Length < min || (min > 0 && string.IsNullOrWhiteSpace(value))
+                ? $"field '{field}': must not be empty."
+                : value.Length > max
+                    ? $"field '{field}': is {value.Length} characters long; at most {max} are accepted."
+                    : null;
 
     public static bool IsBatchId(string? value) => value is not null && BatchIdPattern().IsMatch(value);
 
@@ -99,14 +122,11 @@ public static partial class ContractReader
             return $"field 'version': unknown manifest version {manifest.Version}; this writer understands version {Manifest.CurrentVersion}.";
         }
 
-        if (!IsBatchId(manifest.BatchId))
+        if ((BatchIdProblem(manifest.BatchId) ?? TextProblem("dataset", manifest.Dataset, 1, ContractLimits.MaxDatasetLength)
+            ?? TextProblem("partition", manifest.Partition, 0, ContractLimits.MaxPartitionLength)
+            ?? TextProblem("traceparent", manifest.Traceparent, 0, ContractLimits.MaxTraceparentLength)) is { } text)
         {
-            return $"field 'batchId': '{manifest.BatchId}' must be 1-80 characters of [0-9A-Za-z_-].";
-        }
-
-        if (string.IsNullOrWhiteSpace(manifest.Dataset))
-        {
-            return "field 'dataset': must not be empty.";
+            return text;
         }
 
         if (manifest.Sequence < 0)
@@ -114,9 +134,14 @@ public static partial class ContractReader
             return "field 'sequence': must not be negative.";
         }
 
-        if (manifest.Schema.Count == 0)
+        if (manifest.Schema.Count is 0 or > ContractLimits.MaxColumns)
         {
-            return "field 'schema': must list at least one column.";
+            return $"field 'schema': must list 1-{ContractLimits.MaxColumns} columns.";
+        }
+
+        if (manifest.Shards.Count > ContractLimits.MaxShards)
+        {
+            return $"field 'shards': lists {manifest.Shards.Count} shards; at most {ContractLimits.MaxShards} are accepted.";
         }
 
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -128,6 +153,11 @@ public static partial class ContractReader
                 return $"field 'schema[{i}].name': must not be empty.";
             }
 
+            if (column.Name.Length > MaxIdentifierLength)
+            {
+                return $"field 'schema[{i}].name': is {column.Name.Length} characters long; at most {MaxIdentifierLength} are accepted.";
+            }
+
             if (!names.Add(column.Name))
             {
                 return $"field 'schema[{i}].name': column '{column.Name}' is listed twice.";
@@ -135,7 +165,7 @@ public static partial class ContractReader
 
             if (ColumnType.TryParse(column.Type) is null)
             {
-                return $"field 'schema[{i}].type': '{column.Type}' is not a supported type (column '{column.Name}').";
+                return $"field 'schema[{i}].type': '{Echo.Brief(column.Type, 40)}' is not a supported type (column '{column.Name}').";
             }
         }
 
@@ -145,6 +175,11 @@ public static partial class ContractReader
             if (shard is null || string.IsNullOrWhiteSpace(shard.Uri))
             {
                 return $"field 'shards[{i}].uri': must not be empty.";
+            }
+
+            if (shard.Uri.Length > ContractLimits.MaxUriLength)
+            {
+                return $"field 'shards[{i}].uri': is {shard.Uri.Length} characters long; at most {ContractLimits.MaxUriLength} are accepted.";
             }
 
             if (shard.Rows < 0)
@@ -157,7 +192,7 @@ public static partial class ContractReader
                 return $"field 'shards[{i}].bytes': must not be negative.";
             }
 
-            if (!Sha256Pattern().IsMatch(shard.Sha256))
+            if (shard.Sha256 is null || !Sha256Pattern().IsMatch(shard.Sha256))
             {
                 return $"field 'shards[{i}].sha256': must be 64 lower-case hex digits.";
             }
@@ -264,7 +299,7 @@ public static partial class ContractReader
         return null;
     }
 
-    [GeneratedRegex("^[0-9A-Za-z_-]{1,80}$")]
+    [GeneratedRegex("^[0-9A-Za-z_-]{1,80}$")] // ContractLimits.MaxBatchIdLength
     private static partial Regex BatchIdPattern();
 
     [GeneratedRegex("^[a-z_][a-z0-9_]*$")]

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Writeback.Core.Contracts;
@@ -49,12 +50,51 @@ public sealed record Deadline
     [JsonPropertyName("timeZone")] public required string TimeZone { get; init; }
 }
 
-[JsonConverter(typeof(JsonStringEnumConverter<LoadMode>))]
+[JsonConverter(typeof(LoadModeConverter))]
 public enum LoadMode
 {
-    [JsonStringEnumMemberName("replace")] Replace,
-    [JsonStringEnumMemberName("replace_partition")] ReplacePartition,
-    [JsonStringEnumMemberName("upsert")] Upsert,
-    [JsonStringEnumMemberName("mirror")] Mirror,
-    [JsonStringEnumMemberName("append")] Append,
+    Replace,
+    ReplacePartition,
+    Upsert,
+    Mirror,
+    Append,
+}
+
+/// <summary>
+/// Load modes by their exact contract names only: the framework's enum converter would also take numbers ("loadMode": 2)
+/// and other casings, which the schema forbids.
+/// </summary>
+public sealed class LoadModeConverter : JsonConverter<LoadMode>
+{
+    private static readonly (string Name, LoadMode Mode)[] Names =
+    [
+        ("replace", LoadMode.Replace), ("replace_partition", LoadMode.ReplacePartition), ("upsert", LoadMode.Upsert),
+        ("mirror", LoadMode.Mirror), ("append", LoadMode.Append),
+    ];
+
+    public static string NameOf(LoadMode mode) => Names.First(n => n.Mode == mode).Name;
+
+    public override LoadMode Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw new JsonException($"must be one of {string.Join(", ", Names.Select(n => n.Name))} (a string).");
+        }
+
+        foreach (var (name, mode) in Names)
+        {
+            if (reader.ValueTextEquals(name))
+            {
+                return mode;
+            }
+        }
+
+        throw new JsonException($"must be one of {string.Join(", ", Names.Select(n => n.Name))}.");
+    }
+
+    public override void Write(Utf8JsonWriter writer, LoadMode value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStringValue(NameOf(value));
+    }
 }

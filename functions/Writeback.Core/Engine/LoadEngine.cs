@@ -27,7 +27,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         var manifest = plan.Manifest;
         if (batchId is not null && !string.Equals(batchId, manifest.BatchId, StringComparison.Ordinal))
         {
-            throw new InvalidBatchException($"batch '{batchId}': field 'batchId': the manifest at {manifestUri} is for batch '{manifest.BatchId}'.");
+            throw new InvalidBatchException($"batch '{batchId}': field 'batchId': the manifest at {Echo.Location(manifestUri)} is for batch '{manifest.BatchId}'.");
         }
 
         if (dataset is not null && !string.Equals(dataset, manifest.Dataset, StringComparison.Ordinal))
@@ -835,11 +835,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         }
     }
 
-    private static string ShortUri(string uri)
-    {
-        var q = uri.IndexOf('?', StringComparison.Ordinal);
-        return q < 0 ? uri : uri[..q];
-    }
+    private static string ShortUri(string uri) => Echo.Location(uri);
 
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 

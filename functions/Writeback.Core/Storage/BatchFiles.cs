@@ -1,96 +1,74 @@
+using System.Net;
 using System.Security.Cryptography;
 using Writeback.Core.Contracts;
 
 namespace Writeback.Core.Storage;
 
 /// <summary>
-/// Reads manifests and shards from where the exporter put them: an https URL (a V4 signed URL in the cloud), a
-/// file URI, an absolute path, or (for shards) a path relative to the manifest.
+/// Reads manifests and shards from where the exporter put them, and only from where <see cref="SourcePolicy"/> trusts:
+/// every reference is checked before anything is fetched, and every read is bounded (a manifest by its cap, a shard by
+/// the size its manifest declares), so an endless source fails fast instead of filling memory or disk.
 /// </summary>
-public sealed class BatchFiles(HttpClient http)
+public sealed class BatchFiles(HttpClient http, SourcePolicy sources)
 {
-    private const int MaxManifestBytes = 16 * 1024 * 1024;
+    private const int ChunkBytes = 1 << 20;
 
-    /// <summary>Fetches and strictly parses a manifest; also returns the raw bytes' location for resolving shards.</summary>
+    public SourcePolicy Sources => sources;
+
+    /// <summary>
+    /// An HttpClient for storage reads: redirects are not followed, because a trusted URL that redirects would lead to an
+    /// untrusted one that was never checked.
+    /// </summary>
+    public static HttpClient CreateHttpClient(TimeSpan timeout) =>
+        new(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = timeout };
+
+    /// <summary>Fetches and strictly parses a manifest, and checks that every shard it lists is trusted and beside it.</summary>
     public async Task<Manifest> ReadManifestAsync(string manifestUri, CancellationToken cancellationToken)
     {
-        var location = Resolve(manifestUri, baseUri: null);
-        byte[] bytes;
-        if (location.IsFile)
+        var location = sources.Manifest(manifestUri);
+        var describe = $"manifest {location.Describe}";
+        using var buffer = new MemoryStream();
+        // One byte more than the cap, to tell "exactly at the cap" from "over it".
+        await ReadAsync(location, buffer, sources.MaxManifestBytes + 1L, describe, cancellationToken);
+        if (buffer.Length > sources.MaxManifestBytes)
         {
-            try
-            {
-                bytes = await File.ReadAllBytesAsync(location.LocalPath, cancellationToken);
-            }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-            {
-                throw new InvalidBatchException($"manifest {manifestUri}: not found.", e);
-            }
-        }
-        else
-        {
-            using var response = await http.GetAsync(location, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            if ((int)response.StatusCode is 404 or 403 or 400 or 410)
-            {
-                throw new InvalidBatchException($"manifest {Redact(location)}: HTTP {(int)response.StatusCode}.");
-            }
-
-            response.EnsureSuccessStatusCode();
-            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-            using var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            int read;
-            while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
-            {
-                if (buffer.Length + read > MaxManifestBytes)
-                {
-                    throw new InvalidBatchException($"manifest {Redact(location)}: larger than {MaxManifestBytes} bytes.");
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
-
-            bytes = buffer.ToArray();
+            throw new InvalidBatchException($"{describe}: larger than {sources.MaxManifestBytes} bytes; manifests are bounded.");
         }
 
-        return ContractReader.ReadManifest(bytes, location.IsFile ? location.LocalPath : Redact(location));
+        var manifest = ContractReader.ReadManifest(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), location.Describe);
+        if (manifest.Shards.Count > sources.MaxShards)
+        {
+            throw new InvalidBatchException($"{describe}: field 'shards': lists {manifest.Shards.Count} shards; at most {sources.MaxShards} are accepted.");
+        }
+
+        for (var i = 0; i < manifest.Shards.Count; i++)
+        {
+            if (!sources.TryShard(location, manifest.Shards[i].Uri, out _, out var problem))
+            {
+                throw new InvalidBatchException($"{describe}: field 'shards[{i}].uri': {Echo.Location(manifest.Shards[i].Uri)} {problem}.");
+            }
+        }
+
+        return manifest;
     }
 
     /// <summary>
     /// Makes one shard available as a local file and checks its size and SHA-256 against the manifest while reading
-    /// it once. Downloads stream to a temp file (memory stays bounded whatever the shard size).
+    /// it once. Downloads stream to a temp file (memory stays bounded whatever the shard size); no more than one byte
+    /// past the declared size is ever read.
     /// </summary>
     public async Task<LocalShard> FetchShardAsync(string manifestUri, ShardEntry shard, string describe, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(shard);
-        var location = Resolve(shard.Uri, Resolve(manifestUri, baseUri: null));
+        var location = sources.Shard(sources.Manifest(manifestUri), shard.Uri, describe);
+        var limit = shard.Bytes + 1;
         string path;
         string? temporary = null;
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long length = 0;
-        var buffer = new byte[1 << 20];
+        using var hash = new HashingStream();
         if (location.IsFile)
         {
             path = location.LocalPath;
-            FileStream file;
-            try
-            {
-                file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan | FileOptions.Asynchronous);
-            }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-            {
-                throw new InvalidBatchException($"{describe}: shard file not found.", e);
-            }
-
-            await using (file)
-            {
-                int read;
-                while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
-                {
-                    hash.AppendData(buffer, 0, read);
-                    length += read;
-                }
-            }
+            await ReadAsync(location, hash, limit, describe, cancellationToken);
         }
         else
         {
@@ -98,22 +76,9 @@ public sealed class BatchFiles(HttpClient http)
             path = temporary;
             try
             {
-                using var response = await http.GetAsync(location, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-                if ((int)response.StatusCode is 404 or 403 or 400 or 410)
-                {
-                    throw new InvalidBatchException($"{describe}: HTTP {(int)response.StatusCode} fetching the shard.");
-                }
-
-                response.EnsureSuccessStatusCode();
-                await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
                 await using var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
-                int read;
-                while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
-                {
-                    hash.AppendData(buffer, 0, read);
-                    length += read;
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                }
+                hash.Copy = file;
+                await ReadAsync(location, hash, limit, describe, cancellationToken);
             }
             catch
             {
@@ -122,12 +87,13 @@ public sealed class BatchFiles(HttpClient http)
             }
         }
 
-        var sha = Convert.ToHexStringLower(hash.GetHashAndReset());
-        var local = new LocalShard(path, length, sha, temporary);
-        if (length != shard.Bytes)
+        var sha = hash.Sha256();
+        var local = new LocalShard(path, hash.Length, sha, temporary);
+        if (hash.Length != shard.Bytes)
         {
             local.Dispose();
-            throw new InvalidBatchException($"{describe}: the shard has {length} bytes, the manifest says {shard.Bytes} (truncated or replaced file).");
+            var size = hash.Length > shard.Bytes ? "more than" : $"{hash.Length}, not";
+            throw new InvalidBatchException($"{describe}: the shard has {size} the {shard.Bytes} bytes the manifest says (truncated or replaced file).");
         }
 
         if (!string.Equals(sha, shard.Sha256, StringComparison.Ordinal))
@@ -139,38 +105,128 @@ public sealed class BatchFiles(HttpClient http)
         return local;
     }
 
-    /// <summary>Resolves a manifest or shard reference to an absolute file or https URI.</summary>
-    public static Uri Resolve(string reference, Uri? baseUri)
+    /// <summary>Copies at most <paramref name="limit"/> bytes of the source into <paramref name="into"/>.</summary>
+    private async Task ReadAsync(SourceLocation location, Stream into, long limit, string describe, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(reference);
-        if (Uri.TryCreate(reference, UriKind.Absolute, out var absolute) && absolute.Scheme is "https" or "http" or "file")
+        if (location.IsFile)
         {
-            return absolute;
+            FileStream file;
+            try
+            {
+                file = new FileStream(location.LocalPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan | FileOptions.Asynchronous);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+            {
+                throw new InvalidBatchException($"{describe}: not found or not readable.", e);
+            }
+
+            await using (file)
+            {
+                await CopyBoundedAsync(file, into, limit, cancellationToken);
+            }
+
+            return;
         }
 
-        if (Path.IsPathRooted(reference))
+        HttpResponseMessage response;
+        try
         {
-            return new Uri(Path.GetFullPath(reference));
+            response = await http.GetAsync(location.Uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.SecureConnectionError)
+        {
+            // https to something that does not speak TLS will not start to by itself: not worth a retry.
+            throw new InvalidBatchException($"{describe}: no TLS connection could be made (the URL does not point at a storage service).", e);
         }
 
-        if (baseUri is null)
+        using (response)
         {
-            throw new InvalidBatchException($"'{reference}' is neither an https URL, a file URI nor an absolute path.");
-        }
+            var status = (int)response.StatusCode;
+            if (status is >= 300 and < 400)
+            {
+                throw new InvalidBatchException($"{describe}: HTTP {status}: redirects are not followed.");
+            }
 
-        if (reference.Contains("..", StringComparison.Ordinal))
-        {
-            throw new InvalidBatchException($"shard uri '{reference}': relative references may not leave the manifest's folder.");
-        }
+            if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden or HttpStatusCode.BadRequest or HttpStatusCode.Gone or HttpStatusCode.Unauthorized)
+            {
+                throw new InvalidBatchException($"{describe}: HTTP {status}.");
+            }
 
-        return new Uri(baseUri, reference);
+            response.EnsureSuccessStatusCode();
+            if (response.Content.Headers.ContentLength is { } declared && declared >= limit)
+            {
+                throw new InvalidBatchException($"{describe}: the source declares {declared} bytes; at most {limit - 1} are expected.");
+            }
+
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            await CopyBoundedAsync(body, into, limit, cancellationToken);
+        }
     }
 
-    /// <summary>Signed URLs carry credentials in the query string; never put them in an error message.</summary>
-    public static string Redact(Uri uri)
+    private static async Task CopyBoundedAsync(Stream from, Stream into, long limit, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(uri);
-        return uri.IsFile ? uri.LocalPath : uri.GetLeftPart(UriPartial.Path);
+        var buffer = new byte[(int)Math.Min(ChunkBytes, Math.Max(limit, 1))];
+        long total = 0;
+        int read;
+        while (total < limit && (read = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, limit - total)), cancellationToken)) > 0)
+        {
+            await into.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            total += read;
+        }
+    }
+
+    /// <summary>Counts and hashes what passes through, optionally writing it on to a file.</summary>
+    private sealed class HashingStream : Stream
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        public Stream? Copy { get; set; }
+
+        public override long Length => _length;
+
+        private long _length;
+
+        public string Sha256() => Convert.ToHexStringLower(_hash.GetHashAndReset());
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            _hash.AppendData(buffer.Span);
+            _length += buffer.Length;
+            if (Copy is not null)
+            {
+                await Copy.WriteAsync(buffer, cancellationToken);
+            }
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Position { get => _length; set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _hash.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 }
 

@@ -13,13 +13,18 @@ public sealed record IdTokenClaims
 
     public DateTimeOffset? ExpiresAt { get; init; }
 
+    public DateTimeOffset? NotBefore { get; init; }
+
     public string? Email { get; init; }
 
     public bool EmailVerified { get; init; }
 
     public string? Subject { get; init; }
 
-    /// <summary>Reads a JWT payload (JSON). <c>aud</c> may be a string or an array; <c>email_verified</c> a bool or "true".</summary>
+    /// <summary>
+    /// Reads a JWT payload (JSON). <c>aud</c> may be a string or an array (an entry that is not a string is kept as "",
+    /// which matches no audience); <c>email_verified</c> a bool or "true".
+    /// </summary>
     public static IdTokenClaims Parse(ReadOnlySpan<byte> payloadJson)
     {
         using var document = JsonDocument.Parse(payloadJson.ToArray());
@@ -36,12 +41,13 @@ public sealed record IdTokenClaims
                 ? aud.ValueKind switch
                 {
                     JsonValueKind.String => [aud.GetString()!],
-                    JsonValueKind.Array => [.. aud.EnumerateArray().Where(a => a.ValueKind == JsonValueKind.String).Select(a => a.GetString()!)],
+                    JsonValueKind.Array => [.. aud.EnumerateArray().Select(a => a.ValueKind == JsonValueKind.String ? a.GetString()! : "")],
                     _ => [],
                 }
                 : [],
             IssuedAt = Time(root, "iat"),
             ExpiresAt = Time(root, "exp"),
+            NotBefore = Time(root, "nbf"),
             Email = String(root, "email"),
             EmailVerified = root.TryGetProperty("email_verified", out var verified)
                 && (verified.ValueKind == JsonValueKind.True

@@ -17,7 +17,8 @@ public sealed class LocalIdTokenValidator : IIdTokenValidator, IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(publicKeyPem);
         _publicKey = RSA.Create();
         _publicKey.ImportFromPem(publicKeyPem);
-        _keys = [new SigningKey(null, _publicKey)];
+        // Bound to the key id the issuer derives from this key: a token naming any other kid does not verify.
+        _keys = [new SigningKey(LocalOidcIssuer.KeyIdOf(_publicKey), _publicKey)];
     }
 
     public Task<IdTokenClaims> ValidateAsync(string token, CancellationToken cancellationToken) =>

@@ -21,6 +21,14 @@ public sealed record LocalTokenClaims
     public required DateTimeOffset ExpiresAt { get; init; }
 
     public string? Subject { get; init; }
+
+    /// <summary>When set, <c>aud</c> is written as this array instead of <see cref="Audience"/>.</summary>
+    public IReadOnlyList<string>? Audiences { get; init; }
+
+    public DateTimeOffset? NotBefore { get; init; }
+
+    /// <summary>The header's <c>kid</c>: the issuer's own unless set; empty writes none.</summary>
+    public string? KeyId { get; init; }
 }
 
 /// <summary>
@@ -40,7 +48,14 @@ public sealed class LocalOidcIssuer : IDisposable
     {
         _key = key;
         _time = time ?? TimeProvider.System;
-        KeyId = Base64Url.EncodeToString(SHA256.HashData(key.ExportSubjectPublicKeyInfo()).AsSpan(0, 12));
+        KeyId = KeyIdOf(key);
+    }
+
+    /// <summary>The key id of a key: a digest of its public half, so a validator holding the public key knows it too.</summary>
+    public static string KeyIdOf(RSA key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Base64Url.EncodeToString(SHA256.HashData(key.ExportSubjectPublicKeyInfo()).AsSpan(0, 12));
     }
 
     /// <summary>A key id derived from the public key, sent as the token header's <c>kid</c>.</summary>
@@ -146,13 +161,36 @@ public sealed class LocalOidcIssuer : IDisposable
         var header = Json(writer =>
         {
             writer.WriteString("alg", "RS256");
-            writer.WriteString("kid", KeyId);
+            if ((claims.KeyId ?? KeyId) is { Length: > 0 } kid)
+            {
+                writer.WriteString("kid", kid);
+            }
+
             writer.WriteString("typ", "JWT");
         });
         var payload = Json(writer =>
         {
             writer.WriteString("iss", claims.Issuer);
-            writer.WriteString("aud", claims.Audience);
+            if (claims.Audiences is { } audiences)
+            {
+                writer.WriteStartArray("aud");
+                foreach (var audience in audiences)
+                {
+                    writer.WriteStringValue(audience);
+                }
+
+                writer.WriteEndArray();
+            }
+            else
+            {
+                writer.WriteString("aud", claims.Audience);
+            }
+
+            if (claims.NotBefore is { } notBefore)
+            {
+                writer.WriteNumber("nbf", notBefore.ToUnixTimeSeconds());
+            }
+
             writer.WriteNumber("iat", claims.IssuedAt.ToUnixTimeSeconds());
             writer.WriteNumber("exp", claims.ExpiresAt.ToUnixTimeSeconds());
             writer.WriteString("sub", claims.Subject ?? SubjectFor(claims.Email));

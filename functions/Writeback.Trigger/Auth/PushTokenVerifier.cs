@@ -1,3 +1,5 @@
+using Writeback.Core;
+
 namespace Writeback.Trigger.Auth;
 
 public sealed record PushAuthOptions
@@ -13,7 +15,7 @@ public sealed record PushAuthOptions
 
     public IReadOnlyList<string> Issuers { get; init; } = GoogleIssuers;
 
-    /// <summary>Tolerated clock difference for exp and iat.</summary>
+    /// <summary>Tolerated clock difference for exp, iat and nbf.</summary>
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(30);
 }
 
@@ -35,13 +37,14 @@ public sealed class PushTokenVerifier(IIdTokenValidator validator, PushAuthOptio
         if (claims.Issuer is null || !options.Issuers.Contains(claims.Issuer, StringComparer.Ordinal))
         {
             throw TriggerRejectedException.Unauthorized("token_wrong_issuer",
-                $"The token's issuer '{claims.Issuer}' is not trusted; expected one of {string.Join(", ", options.Issuers)}.");
+                $"The token's issuer '{Echo.Brief(claims.Issuer, 80)}' is not trusted; expected one of {string.Join(", ", options.Issuers)}.");
         }
 
-        if (!claims.Audiences.Any(a => SameAudience(a, options.Audience)))
+        // Every audience must be this trigger: a token also meant for someone else could be replayed by that someone.
+        if (claims.Audiences.Count == 0 || !claims.Audiences.All(a => SameAudience(a, options.Audience)))
         {
             throw TriggerRejectedException.Unauthorized("token_wrong_audience",
-                $"The token's audience '{string.Join(", ", claims.Audiences)}' is not this trigger ('{options.Audience}').");
+                $"The token's audience '{Echo.Brief(string.Join(", ", claims.Audiences), 200)}' is not only this trigger ('{options.Audience}').");
         }
 
         if (claims.ExpiresAt is not { } expiresAt || expiresAt + options.ClockSkew < now)
@@ -54,15 +57,20 @@ public sealed class PushTokenVerifier(IIdTokenValidator validator, PushAuthOptio
             throw TriggerRejectedException.Unauthorized("token_not_yet_valid", $"The token is issued in the future ({issuedAt:O}).");
         }
 
+        if (claims.NotBefore is { } notBefore && notBefore - options.ClockSkew > now)
+        {
+            throw TriggerRejectedException.Unauthorized("token_not_yet_valid", $"The token is not valid before {notBefore:O} (now {now:O}).");
+        }
+
         if (!string.Equals(claims.Email, options.ServiceAccountEmail, StringComparison.OrdinalIgnoreCase))
         {
             throw TriggerRejectedException.Forbidden("token_wrong_email",
-                $"The token belongs to '{claims.Email}', not to the push service account '{options.ServiceAccountEmail}'.");
+                $"The token belongs to '{Echo.Brief(claims.Email, 120)}', not to the push service account '{options.ServiceAccountEmail}'.");
         }
 
         if (!claims.EmailVerified)
         {
-            throw TriggerRejectedException.Forbidden("token_email_unverified", $"The token's email '{claims.Email}' is not verified (email_verified is not true).");
+            throw TriggerRejectedException.Forbidden("token_email_unverified", $"The token's email '{Echo.Brief(claims.Email, 120)}' is not verified (email_verified is not true).");
         }
 
         return claims;

@@ -11,7 +11,7 @@ internal static class RsaSignatureCheck
 {
     /// <summary>True when the token's key id is not in <paramref name="keys"/> (the key set may have rotated).</summary>
     public static bool IsUnknownKey(Jwt jwt, IReadOnlyList<SigningKey> keys) =>
-        jwt.KeyId is not null && keys.All(k => k.KeyId is not null && k.KeyId != jwt.KeyId);
+        jwt.KeyId is not null && keys.All(k => k.KeyId != jwt.KeyId);
 
     public static IdTokenClaims Verify(Jwt jwt, IReadOnlyList<SigningKey> keys)
     {
@@ -20,9 +20,15 @@ internal static class RsaSignatureCheck
             throw TriggerRejectedException.Unauthorized("token_bad_signature", $"The token is signed with '{jwt.Algorithm}'; only RS256 is accepted.");
         }
 
-        // With a kid, only that key may verify it; without one, any trusted key.
-        var candidates = jwt.KeyId is null ? keys : keys.Where(k => k.KeyId is null || k.KeyId == jwt.KeyId);
-        if (!candidates.Any(k => k.Key.VerifyData(jwt.SigningInput, jwt.Signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)))
+        // Google's tokens and the local issuer's name their key; only the key of that id may verify a token, so a key
+        // is never tried against tokens it was not published for.
+        if (jwt.KeyId is null)
+        {
+            throw TriggerRejectedException.Unauthorized("token_bad_signature", "The token's header names no key (kid); it cannot be verified.");
+        }
+
+        var key = keys.FirstOrDefault(k => string.Equals(k.KeyId, jwt.KeyId, StringComparison.Ordinal));
+        if (key is null || !key.Key.VerifyData(jwt.SigningInput, jwt.Signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
         {
             throw TriggerRejectedException.Unauthorized("token_bad_signature", "The token's signature does not verify against the trusted keys.");
         }

@@ -1,21 +1,25 @@
-
 using System.Text.Json;
+using Writeback.Core;
 using Writeback.Core.Contracts;
+using Writeback.Core.Storage;
 using Writeback.Trigger.Http;
 
 namespace Writeback.Trigger.Events;
 
-/// <summary>
-/// From the push body to a checked <see cref="BatchReadyEvent"/>: envelope → base64 data → strict contract JSON → rules.
-/// Every failure is a <see cref="TriggerRejectedException"/> that names what is wrong.
-/// </summary>
-public sealed class BatchEventReader(KnownDatasets datasets, bool allowLoopbackHttpManifests = false)
-{
-    public const int MaxBatchIdLength = 80;
+/// <summary>A checked event: the envelope it came in, the event, and its manifest's trusted location.</summary>
+public sealed record ReadyBatch(PushEnvelope Envelope, BatchReadyEvent Event, SourceLocation Manifest);
 
-    public BatchReadyEvent Read(string body, out PushEnvelope envelope)
+/// <summary>
+/// From the push body to a checked <see cref="BatchReadyEvent"/>: envelope → base64 data → strict contract JSON → rules →
+/// the manifest's source. Every failure is a <see cref="TriggerRejectedException"/> that names what is wrong and repeats
+/// no more than a short piece of what was sent.
+/// </summary>
+public sealed class BatchEventReader(KnownDatasets datasets, SourcePolicy sources)
+{
+    public ReadyBatch Read(string body)
     {
-        envelope = ParseEnvelope(body);
+        ArgumentNullException.ThrowIfNull(body);
+        var envelope = ParseEnvelope(body);
         var data = envelope.Message?.Data;
         if (string.IsNullOrEmpty(data))
         {
@@ -40,7 +44,7 @@ public sealed class BatchEventReader(KnownDatasets datasets, bool allowLoopbackH
         catch (JsonException ex)
         {
             throw TriggerRejectedException.BadRequest("data_not_batch_ready_event",
-                $"message.data is not a batch-ready event (JSON, version {BatchReadyEvent.CurrentVersion}): {ex.Message}", ex);
+                $"message.data is not a batch-ready event (strict JSON, version {BatchReadyEvent.CurrentVersion}): field '{ex.Path ?? "$"}': {ex.Message}", ex);
         }
 
         if (batch is null)
@@ -48,8 +52,7 @@ public sealed class BatchEventReader(KnownDatasets datasets, bool allowLoopbackH
             throw TriggerRejectedException.BadRequest("data_not_batch_ready_event", "message.data is JSON null, not a batch-ready event.");
         }
 
-        Validate(batch);
-        return batch;
+        return new ReadyBatch(envelope, batch, Validate(batch));
     }
 
     private static PushEnvelope ParseEnvelope(string body)
@@ -72,7 +75,7 @@ public sealed class BatchEventReader(KnownDatasets datasets, bool allowLoopbackH
         return envelope;
     }
 
-    private void Validate(BatchReadyEvent batch)
+    private SourceLocation Validate(BatchReadyEvent batch)
     {
         if (batch.Version != BatchReadyEvent.CurrentVersion)
         {
@@ -80,30 +83,26 @@ public sealed class BatchEventReader(KnownDatasets datasets, bool allowLoopbackH
                 $"The event has version {batch.Version}; this trigger reads version {BatchReadyEvent.CurrentVersion}.");
         }
 
-        if (batch.BatchId.Length is 0 or > MaxBatchIdLength || !batch.BatchId.All(Executions.ExecutionName.IsAllowed))
+        if (ContractReader.BatchIdProblem(batch.BatchId) is { } batchId)
         {
-            throw TriggerRejectedException.Unprocessable("batch_id_invalid",
-                $"The batchId '{batch.BatchId}' must be 1–{MaxBatchIdLength} characters of [0-9A-Za-z_-].");
+            throw TriggerRejectedException.Unprocessable("batch_id_invalid", $"The event's {batchId}");
+        }
+
+        // The remaining bounds of the schema (lengths, sequence >= 0), before any of the values is used.
+        if (ContractReader.ValidateBatchReadyEvent(batch) is { } problem)
+        {
+            throw TriggerRejectedException.Unprocessable("event_invalid", $"The event's {problem}");
         }
 
         if (!datasets.Contains(batch.Dataset))
         {
             throw TriggerRejectedException.Unprocessable("dataset_unknown",
-                $"The dataset '{batch.Dataset}' has no target contract here; known: {string.Join(", ", datasets.Names.Order(StringComparer.Ordinal))}.");
+                $"The dataset '{Echo.Brief(batch.Dataset, 40)}' has no target contract here; known: {string.Join(", ", datasets.Names.Order(StringComparer.Ordinal))}.");
         }
 
-        if (!Uri.TryCreate(batch.ManifestUri, UriKind.Absolute, out var manifest) || !IsAllowedManifest(manifest))
-        {
-            throw TriggerRejectedException.Unprocessable("manifest_uri_invalid",
-                $"The manifestUri '{batch.ManifestUri}' must be an absolute https or file URI.");
-        }
+        return sources.TryManifest(batch.ManifestUri, out var manifest, out var untrusted)
+            ? manifest
+            : throw TriggerRejectedException.Unprocessable("manifest_untrusted",
+                $"The manifestUri {Echo.Location(batch.ManifestUri)} {untrusted}; this trigger reads {sources}.");
     }
-
-    private bool IsAllowedManifest(Uri uri) =>
-        uri.Scheme == Uri.UriSchemeHttps
-        || uri.Scheme == Uri.UriSchemeFile
-        // Plain http only to this machine and only when configured (local runs, tests); never in the cloud, where
-        // a loopback URL would reach the Lambda Runtime API.
-        || (allowLoopbackHttpManifests && uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback);
-
 }

@@ -73,8 +73,8 @@ public sealed record TriggerResponseBody
     /// <summary><c>started</c>, <c>already_running</c>, <c>already_processed</c>, <c>rejected</c> or <c>failed</c>.</summary>
     [JsonPropertyName("outcome")] public required string Outcome { get; init; }
 
-    /// <summary>A stable code for rejections and failures, e.g. <c>token_expired</c>.</summary>
-    [JsonPropertyName("code")] public string? Code { get; init; }
+    /// <summary>A stable code on every non-2xx answer, e.g. <c>token_expired</c>.</summary>
+    [JsonPropertyName("error")] public string? Error { get; init; }
 
     [JsonPropertyName("message")] public required string Message { get; init; }
 

@@ -6,6 +6,7 @@ using Writeback.Aggregate;
 using Writeback.Aggregate.Export;
 using Writeback.Aggregate.Warehouse;
 using Writeback.Cli.Local;
+using Writeback.Core.Storage;
 using Writeback.StepFunctions;
 using Writeback.Testing;
 using Xunit;
@@ -66,6 +67,14 @@ public sealed class CrashSuite : IAsyncLifetime
 
     public PrivatePostgres Server { get; private set; } = null!;
 
+    /// <summary>
+    /// A project root of the suite's own (targets, state machine and template copied in), whose export folder holds the
+    /// batches: the only place the steps, in this process or in `writeback sfn run`, may read them from.
+    /// </summary>
+    public string Root { get; private set; } = "";
+
+    public string Exports => Path.Combine(Root, ".writeback", "exports");
+
     public ExportedBatch BatchA { get; private set; } = null!;
 
     public ExportedBatch BatchB { get; private set; } = null!;
@@ -86,6 +95,8 @@ public sealed class CrashSuite : IAsyncLifetime
         }
 
         _folder = Directory.CreateTempSubdirectory("writeback-crash-suite-").FullName;
+        Root = Path.Combine(_folder, "root");
+        CopyProjectFiles(Root);
         Server = await PrivatePostgres.StartAsync();
         BatchA = await ExportAsync(SampleWarehouse.DefaultSeed, "a");
         BatchB = await ExportAsync(7, "b");
@@ -95,9 +106,9 @@ public sealed class CrashSuite : IAsyncLifetime
         }
 
         var reference = await CreateDatabaseAsync("crash_reference");
-        await Workflow.RunToEndAsync(reference, BatchA);
+        await Workflow.RunToEndAsync(this, reference, BatchA);
         DigestA = await DayDigestAsync(reference);
-        await Workflow.RunToEndAsync(reference, BatchB);
+        await Workflow.RunToEndAsync(this, reference, BatchB);
         DigestB = await DayDigestAsync(reference);
         ExpectedRows = await RowHashesAsync(reference);
         if (DigestA == DigestB || ExpectedRows.Count == 0)
@@ -172,6 +183,20 @@ public sealed class CrashSuite : IAsyncLifetime
         return rows;
     }
 
+    private static void CopyProjectFiles(string root)
+    {
+        foreach (var folder in new[] { "targets", "statemachines" })
+        {
+            Directory.CreateDirectory(Path.Combine(root, folder));
+            foreach (var file in Directory.GetFiles(Path.Combine(ProjectPaths.Root, folder)))
+            {
+                File.Copy(file, Path.Combine(root, folder, Path.GetFileName(file)));
+            }
+        }
+
+        File.Copy(Path.Combine(ProjectPaths.Root, "template.yaml"), Path.Combine(root, "template.yaml"));
+    }
+
     /// <summary>The test's own sessions are never pooled: a crash leaves every pooled connection broken.</summary>
     public static string Unpooled(string connectionString) =>
         new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
@@ -185,7 +210,7 @@ public sealed class CrashSuite : IAsyncLifetime
         var exporter = new LocalBatchExporter(new LocalExportOptions
         {
             WarehousePath = warehouse,
-            OutputRoot = Path.Combine(_folder!, "exports-" + name),
+            OutputRoot = Exports,
             MaxShardBytes = 24 * 1024,
         });
         return await exporter.ExportAsync(Datasets.StudentDashboard, Day, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", CancellationToken.None);
@@ -207,19 +232,19 @@ internal static class Workflow
     /// A delivery of the batch: a fresh orchestrator (as after a redelivery or a restarted process) starts an execution
     /// named after the batch id and runs it to its end.
     /// </summary>
-    public static Execution Start(string connectionString, ExportedBatch batch)
+    public static Execution Start(CrashSuite suite, string connectionString, ExportedBatch batch)
     {
         var engine = new StepFunctionsEngine(new StepFunctionsEngineOptions
         {
-            LambdaInvoker = Invoker(connectionString),
+            LambdaInvoker = Invoker(suite, connectionString),
         });
         var machine = engine.CreateStateMachine("writeback", Definition.Value);
         return engine.StartExecution(machine, Input(batch), batch.Manifest.BatchId);
     }
 
-    public static async Task<Execution> RunToEndAsync(string connectionString, ExportedBatch batch)
+    public static async Task<Execution> RunToEndAsync(CrashSuite suite, string connectionString, ExportedBatch batch)
     {
-        var execution = Start(connectionString, batch);
+        var execution = Start(suite, connectionString, batch);
         await execution.Completion.WaitAsync(TimeSpan.FromMinutes(5));
         if (execution.Status != ExecutionStatus.Succeeded)
         {
@@ -229,10 +254,11 @@ internal static class Workflow
         return execution;
     }
 
-    public static SfnLocalInvoker Invoker(string connectionString) => new(LocalFunctions.Create(connectionString), TimeSpan.FromMinutes(15));
+    public static SfnLocalInvoker Invoker(CrashSuite suite, string connectionString) =>
+        new(LocalFunctions.Create(connectionString, SourcePolicy.LocalFolder(suite.Exports)), TimeSpan.FromMinutes(15));
 
     /// <summary>`writeback sfn run` of the batch in a process of its own, which a test can SIGKILL.</summary>
-    public static Process StartProcess(string connectionString, ExportedBatch batch)
+    public static Process StartProcess(CrashSuite suite, string connectionString, ExportedBatch batch)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -242,7 +268,7 @@ internal static class Workflow
         };
         foreach (var argument in new[]
         {
-            Path.Combine(AppContext.BaseDirectory, "writeback.dll"), "sfn", "run", ProjectPaths.WorkflowDefinition,
+            Path.Combine(AppContext.BaseDirectory, "writeback.dll"), "sfn", "run", Path.Combine(suite.Root, "statemachines", "writeback.asl.json"),
             "--input", Input(batch), "--execution-name", batch.Manifest.BatchId,
         })
         {
@@ -250,7 +276,7 @@ internal static class Workflow
         }
 
         start.Environment["WRITEBACK_PG"] = connectionString;
-        start.Environment["WRITEBACK_ROOT"] = ProjectPaths.Root;
+        start.Environment["WRITEBACK_ROOT"] = suite.Root;
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };

@@ -51,7 +51,7 @@ public sealed class RealCrashTests(CrashSuite suite) : IClassFixture<CrashSuite>
         var database = await suite.CreateDatabaseAsync("crash");
         try
         {
-            await Workflow.RunToEndAsync(database, suite.BatchA);
+            await Workflow.RunToEndAsync(suite, database, suite.BatchA);
             Assert.Equal(suite.DigestA, await CrashSuite.DayDigestAsync(database));
             await Traps.InstallAsync(database);
 
@@ -96,7 +96,7 @@ public sealed class RealCrashTests(CrashSuite suite) : IClassFixture<CrashSuite>
         {
             for (var i = 0; i < faults; i++)
             {
-                using var process = Workflow.StartProcess(database, suite.BatchB);
+                using var process = Workflow.StartProcess(suite, database, suite.BatchB);
                 deliveries++;
                 var pid = await Traps.WaitForTrappedBackendAsync(database, () => process.HasExited)
                     ?? throw new InvalidOperationException($"the run ended (exit {process.ExitCode}) without reaching {point}");
@@ -111,7 +111,7 @@ public sealed class RealCrashTests(CrashSuite suite) : IClassFixture<CrashSuite>
             return (injected, deliveries);
         }
 
-        var execution = Workflow.Start(database, suite.BatchB);
+        var execution = Workflow.Start(suite, database, suite.BatchB);
         deliveries++;
         for (var i = 0; i < faults; i++)
         {
@@ -139,7 +139,7 @@ public sealed class RealCrashTests(CrashSuite suite) : IClassFixture<CrashSuite>
     /// </summary>
     private async Task<(int Injected, int Deliveries)> CrashBetweenStepsAsync(string database, CrashKind kind, CrashPoint point, int faults)
     {
-        var invoker = Workflow.Invoker(database);
+        var invoker = Workflow.Invoker(suite, database);
         var batch = suite.BatchB;
         var reference = new JsonObject { ["batchId"] = batch.Manifest.BatchId, ["manifestUri"] = batch.ManifestUri };
         await StepAsync(invoker, "writeback-prepare", new JsonObject { ["manifestUri"] = batch.ManifestUri });
@@ -178,7 +178,7 @@ public sealed class RealCrashTests(CrashSuite suite) : IClassFixture<CrashSuite>
     {
         for (var attempt = 1; ; attempt++)
         {
-            var execution = Workflow.Start(database, suite.BatchB);
+            var execution = Workflow.Start(suite, database, suite.BatchB);
             counted();
             await execution.Completion.WaitAsync(TimeSpan.FromMinutes(5));
             if (execution.Status == ExecutionStatus.Succeeded)

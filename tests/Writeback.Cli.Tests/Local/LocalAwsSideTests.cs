@@ -69,9 +69,54 @@ public sealed class LocalAwsSideTests(PostgresDatabase database) : IClassFixture
         Assert.Contains("message", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task Every_refusal_of_the_local_trigger_host_has_a_json_body_with_error_and_message()
+    {
+        await using var aws = await StartAsync();
+        using var http = new HttpClient();
+        var other = new Uri(aws.TriggerUrl, "admin");
+        using var wrongPath = new HttpRequestMessage(HttpMethod.Post, other) { Content = new StringContent("{}") };
+        using var wrongMethod = new HttpRequestMessage(HttpMethod.Put, aws.TriggerUrl) { Content = new StringContent("{}") };
+        using var tooLarge = new HttpRequestMessage(HttpMethod.Post, aws.TriggerUrl) { Content = new StringContent(new string('x', 2 * 1024 * 1024)) };
+        using var hugeHeaders = new HttpRequestMessage(HttpMethod.Post, aws.TriggerUrl) { Content = new StringContent("{}") };
+        hugeHeaders.Headers.Add("x-padding", new string('p', 40 * 1024));
+
+        foreach (var (request, status, error) in new[] { (wrongPath, 404, "not_found"), (wrongMethod, 405, "method_not_allowed"), (tooLarge, 413, "body_too_large"), (hugeHeaders, 431, "headers_too_large") })
+        {
+            using var response = await http.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+
+            Assert.Equal(status, (int)response.StatusCode);
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            var json = System.Text.Json.Nodes.JsonNode.Parse(body)!;
+            Assert.Equal(error, (string?)json["error"]);
+            Assert.False(string.IsNullOrWhiteSpace((string?)json["message"]), body);
+        }
+    }
+
+    [Fact]
+    public async Task The_local_trigger_refuses_a_manifest_outside_the_export_folder()
+    {
+        await using var aws = await StartAsync();
+        var batch = new Writeback.Core.Contracts.BatchReadyEvent
+        {
+            Version = 1, BatchId = "class_summary-hostile-1", Dataset = "class_summary", ManifestUri = "file:///etc/passwd", Sequence = 1,
+        };
+        var data = Convert.ToBase64String(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(batch, Writeback.Core.Contracts.ContractJson.Default.BatchReadyEvent));
+        var envelope = "{\"message\":{\"data\":\"" + data + "\"}}";
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, aws.TriggerUrl) { Content = new StringContent(envelope, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new("Bearer", aws.Issuer.MintToken(aws.TriggerUrl.ToString(), LocalAwsSide.PushServiceAccount));
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(422, (int)response.StatusCode);
+        Assert.Contains("manifest_untrusted", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     private Task<LocalAwsSide> StartAsync() =>
         LocalAwsSide.StartAsync(
-            new LocalAwsSideOptions { ConnectionString = database.ConnectionString, IssuerKeyPath = Path.Combine(_state, "oidc.pem") },
+            new LocalAwsSideOptions { ConnectionString = database.ConnectionString, IssuerKeyPath = Path.Combine(_state, "oidc.pem"), ExportsFolder = Path.Combine(_state, "exports") },
             CancellationToken.None);
 
     private AggregateRunner Runner(LocalAwsSide aws, IPushTokenSource tokens)

@@ -134,7 +134,7 @@ public sealed class FaultTests(PostgresDatabase database) : IClassFixture<Postgr
         var manifest = await _batches.WriteScoresAsync("resumed-1", target.Dataset, [Scores(Day1, 500), Scores(Day1, 500, firstId: 501)], "2026-11-01");
         await using (var dataSource = NpgsqlDataSource.Create(database.ConnectionString))
         {
-            var dying = new LoadEngine(dataSource, new TargetCatalog([target]), new Writeback.Core.Storage.BatchFiles(new HttpClient()));
+            var dying = new LoadEngine(dataSource, new TargetCatalog([target]), new Writeback.Core.Storage.BatchFiles(new HttpClient(), TestSources));
             await dying.PrepareAsync(manifest, null, null, default);
             await dying.LoadShardAsync(manifest, "resumed-1", 0, default);
         }

@@ -162,8 +162,16 @@ public sealed class TestBatches : IDisposable
     public Task<string> WriteScoresAsync(string batchId, string dataset, IReadOnlyList<IReadOnlyList<ScoreRow>> shards, string? partition = null, long sequence = 1, Func<Manifest, Manifest>? edit = null) =>
         WriteBatchAsync(batchId, dataset, [.. shards.Select(rows => (IReadOnlyList<ShardColumnData>)ScoreColumns(rows))], ScoresSchema, partition, sequence, edit);
 
-    public static LoadEngine CreateEngine(string connectionString, params Target[] targets) =>
-        new(Writeback.Core.Loading.LoaderDataSource.Create(connectionString), new TargetCatalog(targets), new BatchFiles(new HttpClient()));
+    /// <summary>
+    /// Every test batch folder lies in the temp folder, and <see cref="HttpBatchTests"/> serve them on loopback: the
+    /// local policy over both. Tests of the policy itself build tighter ones.
+    /// </summary>
+    public static SourcePolicy TestSources { get; } = SourcePolicy.LocalFolder(Path.GetTempPath(), allowLoopbackHttp: true);
+
+    public static LoadEngine CreateEngine(string connectionString, params Target[] targets) => CreateEngine(connectionString, TestSources, targets);
+
+    public static LoadEngine CreateEngine(string connectionString, SourcePolicy sources, params Target[] targets) =>
+        new(Writeback.Core.Loading.LoaderDataSource.Create(connectionString), new TargetCatalog(targets), new BatchFiles(BatchFiles.CreateHttpClient(TimeSpan.FromSeconds(30)), sources));
 
     /// <summary>Runs every step the state machine would, in order, shards one after another.</summary>
     public static async Task<PublishResult> RunAsync(LoadEngine engine, string manifest)
