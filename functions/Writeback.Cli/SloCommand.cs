@@ -47,7 +47,7 @@ internal static class SloCommand
         await using var history = new RunHistory(connectionString);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
         var log = StructuredLog.ToFile(Path.Combine(ProjectPaths.State, "alerts.jsonl"));
-        var monitor = new SloMonitor(history, new SloEvaluator(history, SloOptions.FromEnvironment()), AlertSinks.FromEnvironment(http, log), log);
+        var monitor = new SloMonitor(history, new SloEvaluator(history, SloOptions.FromEnvironment()), AlertSinks.FromEnvironment(http, log), log, sweepStuckBatches: true);
         var results = await monitor.CheckAsync(SloTarget.From(TargetCatalog.FromDirectory(ProjectPaths.Targets)), cancellationToken);
         await history.PurgeAsync(RunHistoryOptions.FromEnvironment().Retention, cancellationToken);
         return results;

@@ -37,7 +37,7 @@ public sealed class DecisionLoggingHandler(IFunctionHandler inner, StructuredLog
         var (status, body) = Read(response);
         var decision = body?.Outcome switch
         {
-            "started" => "accepted",
+            "started" or "retried" => "accepted",
             "already_running" or "already_processed" => "duplicate",
             "rejected" => "rejected",
             _ => status >= 500 ? "failed" : status >= 400 ? "rejected" : "unknown",
@@ -45,7 +45,7 @@ public sealed class DecisionLoggingHandler(IFunctionHandler inner, StructuredLog
         var level = decision switch { "accepted" or "duplicate" => "info", "rejected" => "warn", _ => "error" };
         log.Write(level, "trigger decision", Truncate(body?.BatchId), null,
         [
-            new("decision", decision), new("status", status), new("outcome", body?.Outcome), new("code", body?.Code),
+            new("decision", decision), new("status", status), new("outcome", body?.Outcome), new("code", body?.Error),
             new("executionName", Truncate(body?.ExecutionName)), new("requestId", context.RequestId),
         ]);
         return response;

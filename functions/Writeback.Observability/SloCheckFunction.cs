@@ -11,7 +11,7 @@ namespace Writeback.Observability;
 
 /// <summary>
 /// The scheduled SLO check (<c>writeback-slo-check</c>, every five minutes in template.yaml): evaluates every
-/// dataset in the shipped contracts, alerts on changes (log always, SNS when WRITEBACK_ALERT_TOPIC_ARN is set) and
+/// dataset in the shipped contracts (after failing batches stuck in a non-final state), alerts on changes (log always, SNS when WRITEBACK_ALERT_TOPIC_ARN is set) and
 /// purges history past its retention. The scheduled event's payload is ignored.
 /// </summary>
 public sealed class SloCheckFunction : IFunctionHandler, IAsyncDisposable
@@ -31,7 +31,7 @@ public sealed class SloCheckFunction : IFunctionHandler, IAsyncDisposable
         _targets = targets;
         _log = log ?? StructuredLog.None;
         _retention = retention ?? new RunHistoryOptions();
-        _monitor = new SloMonitor(history, new SloEvaluator(history, options), sinks, _log);
+        _monitor = new SloMonitor(history, new SloEvaluator(history, options), sinks, _log, sweepStuckBatches: true);
     }
 
     /// <summary>From the Lambda environment: WRITEBACK_PG, WRITEBACK_TARGETS, WRITEBACK_ALERT_TOPIC_ARN (and the optional knobs).</summary>

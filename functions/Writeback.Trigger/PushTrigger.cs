@@ -32,11 +32,14 @@ public static class TriggerLimits
 
 /// <summary>
 /// The trigger's steps, independent of how the request arrived: verify the token → read and check the event and its
-/// manifest's source → probe the manifest → start the execution → say what happened. Pub/Sub acks only 2xx, so a
-/// duplicate answers 2xx (it must stop redelivering), a bad push 4xx, and our own failures 5xx (so it redelivers).
+/// manifest's source → probe the manifest → start the batch's next attempt unless one is running or succeeded → say
+/// what happened. Pub/Sub acks only 2xx, so a duplicate answers 2xx (it must stop redelivering), a bad push 4xx, and
+/// our own failures 5xx (so it redelivers).
 /// </summary>
 public sealed class PushTrigger(PushTokenVerifier verifier, BatchEventReader reader, IManifestProbe? manifestProbe, IExecutionStarter starter)
 {
+    private readonly ExecutionAttempts _attempts = new(starter);
+
     public async Task<TriggerResponse> HandleAsync(TriggerRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -78,17 +81,23 @@ public sealed class PushTrigger(PushTokenVerifier verifier, BatchEventReader rea
             }
 
             var traceparent = batch.Traceparent ?? (ready.Envelope.Message?.Attributes?.TryGetValue("traceparent", out var attribute) == true ? attribute : null);
-            var name = ExecutionName.FromBatchId(batch.BatchId);
             var input = new ExecutionInput(batch.ManifestUri, batch.BatchId, batch.Dataset, traceparent, batch.Partition).ToJson();
-            var started = await starter.StartAsync(name, input, cancellationToken);
-            return started.Outcome switch
+            var attempt = await _attempts.StartAsync(batch.BatchId, input, cancellationToken);
+            var name = attempt.ExecutionName;
+            return attempt.Outcome switch
             {
-                ExecutionStartOutcome.Started => Done(202, "started", $"Started execution {name} for batch {batch.BatchId}.", batch.BatchId, name, started),
-                ExecutionStartOutcome.AlreadyRunning => Done(200, "already_running",
-                    $"Execution {name} is already running for batch {batch.BatchId}; nothing new was started.", batch.BatchId, name, started),
-                _ => Done(200, "already_processed",
-                    $"An execution named {name} already exists (finished, or started with other input); batch {batch.BatchId} is not started again.",
-                    batch.BatchId, name, started),
+                AttemptOutcome.Started => Done(202, "started", $"Started execution {name} for batch {batch.BatchId}.", batch.BatchId, attempt),
+                AttemptOutcome.Retried => Done(202, "retried",
+                    $"Attempt {attempt.Attempt - 1} of batch {batch.BatchId} ended {attempt.PreviousState?.Name()}; started attempt {attempt.Attempt} as execution {name}.",
+                    batch.BatchId, attempt),
+                AttemptOutcome.AlreadyRunning => Done(200, "already_running",
+                    $"Execution {name} is already running for batch {batch.BatchId}; nothing new was started.", batch.BatchId, attempt),
+                AttemptOutcome.AlreadySucceeded => Done(200, "already_processed",
+                    $"Execution {name} of batch {batch.BatchId} succeeded; the batch is not started again.", batch.BatchId, attempt),
+                // Pub/Sub redelivers anything but 2xx; a dead-letter policy then parks the message for a person.
+                _ => Failed(409, "attempts_exhausted",
+                    $"Batch {batch.BatchId} has had {attempt.Attempt} attempts, the last ended {attempt.PreviousState?.Name()}; none is started. Fix the cause and publish a new export.",
+                    batch.BatchId),
             };
         }
         catch (TriggerRejectedException rejection)
@@ -101,8 +110,8 @@ public sealed class PushTrigger(PushTokenVerifier verifier, BatchEventReader rea
         }
     }
 
-    private static TriggerResponse Done(int status, string outcome, string message, string batchId, string name, ExecutionStartResult started) =>
-        new(status, new TriggerResponseBody { Outcome = outcome, Message = message, BatchId = batchId, ExecutionName = name, ExecutionArn = started.ExecutionArn });
+    private static TriggerResponse Done(int status, string outcome, string message, string batchId, AttemptResult attempt) =>
+        new(status, new TriggerResponseBody { Outcome = outcome, Message = message, BatchId = batchId, ExecutionName = attempt.ExecutionName, ExecutionArn = attempt.ExecutionArn });
 
     private static TriggerResponse Failed(int status, string error, string message, string? batchId) =>
         new(status, new TriggerResponseBody { Outcome = "failed", Error = error, Message = message, BatchId = batchId });

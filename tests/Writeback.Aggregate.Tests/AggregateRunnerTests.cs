@@ -13,21 +13,25 @@ public sealed class AggregateRunnerTests(SmallWarehouse warehouse) : IDisposable
     private readonly WireMockServer _trigger = WireMockServer.Start();
 
     [Fact]
-    public async Task Running_the_same_date_twice_announces_the_same_batch_with_the_same_event()
+    public async Task Running_the_same_date_twice_announces_two_batches_with_equal_content()
     {
         _trigger.Given(Request.Create().UsingPost()).RespondWith(Response.Create().WithStatusCode(204));
-        var runner = LocalRunner(warehouse.NewOutputFolder());
+        var clock = new SteppingTime(new DateTimeOffset(2026, 11, 25, 22, 0, 0, TimeSpan.Zero));
+        var runner = LocalRunner(warehouse.NewOutputFolder(), clock);
 
         var first = await runner.RunAsync("student_dashboard", SmallWarehouse.Anchor);
+        clock.Advance(TimeSpan.FromMinutes(1));
         var second = await runner.RunAsync("student_dashboard", SmallWarehouse.Anchor);
 
-        Assert.False(first.Reused);
-        Assert.True(second.Reused);
-        Assert.Equal(first.BatchId, second.BatchId);
-        Assert.Equal(first.ManifestUri, second.ManifestUri);
-        var data = _trigger.LogEntries.Select(e => JsonDocument.Parse(e.RequestMessage.Body!).RootElement.GetProperty("message").GetProperty("data").GetString()).ToList();
-        Assert.Equal(2, data.Count);
-        Assert.Equal(data[0], data[1]);
+        Assert.False(second.Reused);
+        Assert.NotEqual(first.BatchId, second.BatchId);
+        Assert.NotEqual(first.ManifestUri, second.ManifestUri);
+        Assert.Equal(first.Rows, second.Rows);
+        var events = _trigger.LogEntries
+            .Select(e => JsonDocument.Parse(Convert.FromBase64String(JsonDocument.Parse(e.RequestMessage.Body!).RootElement.GetProperty("message").GetProperty("data").GetString()!)).RootElement)
+            .ToList();
+        Assert.Equal([first.BatchId, second.BatchId], events.Select(e => e.GetProperty("batchId").GetString()));
+        Assert.True(events[1].GetProperty("sequence").GetInt64() > events[0].GetProperty("sequence").GetInt64());
     }
 
     [Fact]
@@ -72,8 +76,18 @@ public sealed class AggregateRunnerTests(SmallWarehouse warehouse) : IDisposable
         _trigger.Dispose();
     }
 
-    private AggregateRunner LocalRunner(string output) =>
+    private AggregateRunner LocalRunner(string output, TimeProvider? time = null) =>
         AggregateRunner.CreateLocal(
             new LocalAggregateOptions { WarehousePath = warehouse.Path, OutputRoot = output, PushUrl = new Uri(_trigger.Url + "/push") },
-            new StaticPushTokenSource("token"));
+            new StaticPushTokenSource("token"),
+            timeProvider: time);
+
+    private sealed class SteppingTime(DateTimeOffset start) : TimeProvider
+    {
+        private DateTimeOffset _now = start;
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
 }

@@ -142,14 +142,22 @@ public sealed class TemplateTests
     }
 
     [Fact]
-    public void The_trigger_may_start_only_this_state_machine()
+    public void The_trigger_may_start_only_this_state_machine_and_describe_only_its_executions()
     {
         var trigger = Assert.Single(Functions, f => f.Properties["FunctionUrlConfig"] is not null);
         var role = CfnTemplate.ReferencedResource(trigger.Properties["Role"]);
-        var starts = Template.IamStatements().Where(s => s.Resource == role
+        var states = Template.IamStatements().Where(s => s.Resource == role
             && CfnTemplate.Many(s.Statement["Action"]).Any(a => ((string?)a)?.StartsWith("states:", StringComparison.Ordinal) == true)).ToList();
-        var start = Assert.Single(starts).Statement;
+        Assert.Equal(2, states.Count);
+        var start = Assert.Single(states, s => CfnTemplate.Many(s.Statement["Action"]).Any(a => (string?)a == "states:StartExecution")).Statement;
+        Assert.Equal(["states:StartExecution"], CfnTemplate.Many(start["Action"]).Select(a => (string?)a));
         Assert.Equal(StateMachine.Name, CfnTemplate.ReferencedResource(start["Resource"]));
+
+        // Executions are named per batch attempt, so the resource is the state machine's execution ARNs, no wider.
+        var describe = Assert.Single(states, s => s.Statement != start).Statement;
+        Assert.Equal(["states:DescribeExecution"], CfnTemplate.Many(describe["Action"]).Select(a => (string?)a));
+        var machineName = (string?)StateMachine.Properties["Name"]?["Fn::Sub"];
+        Assert.Equal($"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:execution:{machineName}:*", (string?)describe["Resource"]?["Fn::Sub"]);
     }
 
     [Fact]

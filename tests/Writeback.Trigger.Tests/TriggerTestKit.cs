@@ -10,10 +10,10 @@ using Writeback.Trigger.Executions;
 
 namespace Writeback.Trigger.Tests;
 
-/// <summary>Step Functions' StartExecution rules (Standard), in memory: it records what was really started.</summary>
+/// <summary>Step Functions' StartExecution and DescribeExecution rules (Standard), in memory: it records what was really started.</summary>
 public sealed class FakeStepFunctions : IExecutionStarter
 {
-    private readonly Dictionary<string, (string Input, bool Running)> _executions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Input, ExecutionState State)> _executions = new(StringComparer.Ordinal);
 
     public List<(string Name, string Input)> Started { get; } = [];
 
@@ -30,21 +30,43 @@ public sealed class FakeStepFunctions : IExecutionStarter
         {
             if (!_executions.TryGetValue(name, out var existing))
             {
-                _executions[name] = (inputJson, true);
+                _executions[name] = (inputJson, ExecutionState.Running);
                 Started.Add((name, inputJson));
                 return Task.FromResult(new ExecutionStartResult(ExecutionStartOutcome.Started, $"arn:aws:states:us-east-1:123456789012:execution:writeback:{name}"));
             }
 
             return Task.FromResult(new ExecutionStartResult(
-                existing.Running && existing.Input == inputJson ? ExecutionStartOutcome.AlreadyRunning : ExecutionStartOutcome.AlreadyExists));
+                existing.State == ExecutionState.Running && existing.Input == inputJson ? ExecutionStartOutcome.AlreadyRunning : ExecutionStartOutcome.AlreadyExists));
         }
     }
 
-    public void Finish(string name)
+    /// <summary>Runs before each DescribeExecution answers, so a test can hold callers at the worst interleaving.</summary>
+    public Func<string, Task>? BeforeDescribe { get; set; }
+
+    public async Task<ExecutionState?> DescribeAsync(string name, CancellationToken cancellationToken)
+    {
+        if (FailWith is not null)
+        {
+            throw FailWith;
+        }
+
+        if (BeforeDescribe is { } hook)
+        {
+            await hook(name);
+        }
+
+        lock (_executions)
+        {
+            return _executions.TryGetValue(name, out var existing) ? existing.State : null;
+        }
+    }
+
+    /// <summary>Closes the execution (SUCCEEDED unless told otherwise), as the workflow ending would.</summary>
+    public void Finish(string name, ExecutionState state = ExecutionState.Succeeded)
     {
         lock (_executions)
         {
-            _executions[name] = (_executions[name].Input, false);
+            _executions[name] = (_executions[name].Input, state);
         }
     }
 }

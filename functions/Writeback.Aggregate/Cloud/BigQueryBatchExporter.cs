@@ -96,7 +96,7 @@ public sealed class BigQueryBatchExporter(
         var manifest = new Manifest
         {
             Version = Manifest.CurrentVersion,
-            BatchId = BatchIdentity.BatchId(dataset.Name, businessDate, fingerprint.ToString()),
+            BatchId = BatchIdentity.BatchId(dataset.Name, businessDate, fingerprint.ToString(), generatedAt.ToUnixTimeMilliseconds()),
             Dataset = dataset.Name,
             Partition = partition,
             GeneratedAt = generatedAt,

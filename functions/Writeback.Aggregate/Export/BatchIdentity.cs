@@ -9,17 +9,20 @@ namespace Writeback.Aggregate.Export;
 public static class BatchIdentity
 {
     /// <summary>
-    /// <c>{dataset}-{yyyyMMdd}-{16 hex of the content fingerprint}</c>: the same data for the same date always
-    /// gets the same id (so a re-run is a duplicate the trigger ignores), changed data a new one. Dataset names
-    /// are lower-case letters and underscores, so the id stays within Step Functions' 1–80 chars of [0-9A-Za-z_-].
+    /// <c>{dataset}-{yyyyMMdd}-{12 hex of the content fingerprint}-{sequence}</c>: every export is its own batch, so
+    /// content seen before (A → B → A after a correction is reverted) is a new batch that the ordering rule places,
+    /// while a redelivery of one export's event carries one id. The load engine, not the id, recognises a re-run whose
+    /// content equals what is applied. Dataset names are lower-case letters and underscores, so the id stays within
+    /// Step Functions' 1–80 chars of [0-9A-Za-z_-] (44 + 1 + 8 + 1 + 12 + 1 + at most 13 digits of Unix ms).
     /// </summary>
-    public static string BatchId(string dataset, DateOnly businessDate, string fingerprint)
+    public static string BatchId(string dataset, DateOnly businessDate, string fingerprint, long sequence)
     {
         ArgumentException.ThrowIfNullOrEmpty(dataset);
         ArgumentException.ThrowIfNullOrEmpty(fingerprint);
+        ArgumentOutOfRangeException.ThrowIfNegative(sequence);
         var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fingerprint)));
-        var head = dataset.Length > 45 ? dataset[..45] : dataset;
-        return $"{head}-{businessDate.ToString("yyyyMMdd", CultureInfo.InvariantCulture)}-{digest[..16]}";
+        var head = dataset.Length > 44 ? dataset[..44] : dataset;
+        return string.Create(CultureInfo.InvariantCulture, $"{head}-{businessDate:yyyyMMdd}-{digest[..12]}-{sequence}");
     }
 
     /// <summary>The partition value of a business date, as the manifest and the event carry it.</summary>

@@ -9,8 +9,9 @@ public interface IBatchExporter
 }
 
 /// <summary>
-/// One exported batch. <paramref name="Reused"/> is true when the same data had already been exported (same batch
-/// id): the stored manifest is returned unchanged, so publishing it again is an exact duplicate.
+/// One exported batch. <paramref name="Reused"/> is true when this very export (same content, same sequence, so the
+/// same batch id) had already been written: the stored manifest is returned unchanged, so publishing it again is an
+/// exact duplicate. A later run of the same data is a new export and a new batch.
 /// </summary>
 public sealed record ExportedBatch(
     Manifest Manifest,

@@ -65,8 +65,11 @@ public sealed class LocalBatchExporter(LocalExportOptions options, TimeProvider?
         var (rows, contentHash) = Fingerprint(connection);
         query.Stop();
 
+        // The export's time is its sequence and part of its id: a later run is a later batch even with equal content.
+        var generatedAt = _time.GetUtcNow();
+        var sequence = generatedAt.ToUnixTimeMilliseconds();
         var batchId = BatchIdentity.BatchId(dataset.Name, businessDate, string.Create(CultureInfo.InvariantCulture,
-            $"{dataset.Name}|{partition}|{string.Join(',', dataset.Columns.Select(c => c.Name + ' ' + c.Type))}|{rows}|{contentHash}"));
+            $"{dataset.Name}|{partition}|{string.Join(',', dataset.Columns.Select(c => c.Name + ' ' + c.Type))}|{rows}|{contentHash}"), sequence);
         var directory = Path.GetFullPath(Path.Combine(options.OutputRoot, dataset.Name, partition, batchId));
         var manifestPath = Path.Combine(directory, "manifest.json");
 
@@ -84,7 +87,6 @@ public sealed class LocalBatchExporter(LocalExportOptions options, TimeProvider?
         try
         {
             var shards = await WriteShardsAsync(connection, scratch, rows, cancellationToken);
-            var generatedAt = _time.GetUtcNow();
             var manifest = new Manifest
             {
                 Version = Manifest.CurrentVersion,
@@ -92,7 +94,7 @@ public sealed class LocalBatchExporter(LocalExportOptions options, TimeProvider?
                 Dataset = dataset.Name,
                 Partition = partition,
                 GeneratedAt = generatedAt,
-                Sequence = generatedAt.ToUnixTimeMilliseconds(),
+                Sequence = sequence,
                 Traceparent = traceparent,
                 Schema = dataset.Columns,
                 Shards = shards,
@@ -115,7 +117,7 @@ public sealed class LocalBatchExporter(LocalExportOptions options, TimeProvider?
             }
             catch (IOException) when (File.Exists(manifestPath))
             {
-                // An overlapping run exported the same data first; its batch is the batch.
+                // An overlapping run exported the same data in the same millisecond first; its batch is the batch.
                 var raced = await TryReadManifestAsync(manifestPath, batchId, cancellationToken) ?? throw new InvalidOperationException(
                     $"{manifestPath} appeared during this run but does not describe batch {batchId}");
                 return new ExportedBatch(raced, new Uri(manifestPath).AbsoluteUri, Reused: true, query.Elapsed, write.Elapsed);

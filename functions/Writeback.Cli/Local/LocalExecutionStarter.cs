@@ -3,7 +3,7 @@ using Writeback.Trigger.Executions;
 
 namespace Writeback.Cli.Local;
 
-/// <summary>The trigger's StartExecution, answered by the local engine with the service's idempotency rules.</summary>
+/// <summary>The trigger's StartExecution and DescribeExecution, answered by the local engine with the service's rules.</summary>
 internal sealed class LocalExecutionStarter(StepFunctionsEngine engine, StateMachine stateMachine) : IExecutionStarter
 {
     public event Action<Execution>? Started;
@@ -33,4 +33,16 @@ internal sealed class LocalExecutionStarter(StepFunctionsEngine engine, StateMac
             throw new ExecutionStartException($"{e.ErrorCode}: {e.Message}", transient: false, e);
         }
     }
+
+    public Task<ExecutionState?> DescribeAsync(string name, CancellationToken cancellationToken) =>
+        Task.FromResult<ExecutionState?>(engine.FindExecution(stateMachine.ExecutionArn(name))?.Status switch
+        {
+            null => null,
+            ExecutionStatus.Running => ExecutionState.Running,
+            ExecutionStatus.Succeeded => ExecutionState.Succeeded,
+            ExecutionStatus.Failed => ExecutionState.Failed,
+            ExecutionStatus.TimedOut => ExecutionState.TimedOut,
+            ExecutionStatus.Aborted => ExecutionState.Aborted,
+            var other => throw new InvalidOperationException($"The local engine reported status {other}, which the trigger does not map."),
+        });
 }

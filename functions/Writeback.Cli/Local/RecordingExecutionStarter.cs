@@ -17,4 +17,6 @@ internal sealed class RecordingExecutionStarter(IExecutionStarter inner, Trigger
         await recorder.RecordStartAsync(name, inputJson, result.Outcome.ToString(), cancellationToken);
         return result;
     }
+
+    public Task<ExecutionState?> DescribeAsync(string name, CancellationToken cancellationToken) => inner.DescribeAsync(name, cancellationToken);
 }

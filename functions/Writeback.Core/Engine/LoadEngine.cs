@@ -73,13 +73,24 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
             return Result(PrepareAction.Skip, newer);
         }
 
+        if (await SameContentAsAppliedAsync(connection, plan, existing is not null, cancellationToken) is { } same)
+        {
+            await transaction.CommitAsync(cancellationToken);
+            return Result(PrepareAction.Applied, same);
+        }
+
         if (existing is null)
         {
             await InsertBatchAsync(connection, plan, "prepared", reason: null, cancellationToken);
         }
-        else if (existing.Status == "failed")
+        else
         {
-            await ExecuteAsync(connection, "UPDATE writeback.batches SET status = 'prepared', error = NULL, failed_at = NULL WHERE batch_id = $1", cancellationToken, plan.BatchId);
+            // prepared_at is when an execution last prepared the batch: the stuck-batch sweep measures from it, so a
+            // retry's fresh attempt is never mistaken for the one that died. A failed batch is being retried.
+            await ExecuteAsync(
+                connection,
+                "UPDATE writeback.batches SET status = CASE WHEN status = 'failed' THEN 'prepared' ELSE status END, error = NULL, failed_at = NULL, prepared_at = now() WHERE batch_id = $1",
+                cancellationToken, plan.BatchId);
         }
 
         await EnsureStagingAsync(connection, plan, cancellationToken);
@@ -507,11 +518,16 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
     /// (signed URLs change on every delivery), nor when or in which sequence the export ran: re-exporting the same data
     /// under the same batch id is the same batch, while different shard bytes under one batch id are a conflict.
     /// </summary>
-    public static string Fingerprint(Manifest manifest)
+    public static string Fingerprint(Manifest manifest) => Digest(manifest, withBatchId: true);
+
+    /// <summary>The batch's data alone (<see cref="Fingerprint"/> without the batch id): equal for two exports of equal content.</summary>
+    public static string ContentDigest(Manifest manifest) => Digest(manifest, withBatchId: false);
+
+    private static string Digest(Manifest manifest, bool withBatchId)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"v{manifest.Version}\n{manifest.BatchId}\n{manifest.Dataset}\n{manifest.Partition}\n");
+        text.Append(CultureInfo.InvariantCulture, $"v{manifest.Version}\n{(withBatchId ? manifest.BatchId : string.Empty)}\n{manifest.Dataset}\n{manifest.Partition}\n");
         foreach (var column in manifest.Schema)
         {
             text.Append(CultureInfo.InvariantCulture, $"c {column.Name} {ColumnType.TryParse(column.Type)}\n");
@@ -572,6 +588,67 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
 
         var where = plan.Scope.Length == 0 ? plan.Target.Table : $"{plan.Target.Table} partition {plan.Scope}";
         return $"batch '{plan.BatchId}' (sequence {plan.Manifest.Sequence}) is not newer than batch '{appliedBatch}' (sequence {appliedSequence}) already applied to {where}";
+    }
+
+    /// <summary>
+    /// A re-run of the aggregate exports the same content again as a new batch. When its content equals the batch
+    /// applied last to the same target and partition, the table already holds it: the batch is recorded as applied
+    /// (nothing inserted, updated or deleted) and becomes the watermark, so the ordering rule keeps counting from the
+    /// newest export, without loading a row. Content equal to an older batch (A → B → A) is not this case: the applied
+    /// batch is B, so A loads. Not for append targets. Returns the reason, or null when the batch must load.
+    /// </summary>
+    private static async Task<string?> SameContentAsAppliedAsync(NpgsqlConnection connection, BatchPlan plan, bool recorded, CancellationToken cancellationToken)
+    {
+        // Append adds every batch's rows: equal content is new rows that happen to look alike, and it loads.
+        if (plan.Target.Mode == LoadMode.Append)
+        {
+            return null;
+        }
+
+        string? applied = null;
+        await using (var command = NewCommand(
+            """
+            SELECT w.batch_id FROM writeback.watermarks w JOIN writeback.batches b ON b.batch_id = w.batch_id
+            WHERE w.target = $1 AND w.partition_value = $2 AND w.batch_id <> $3 AND b.content_digest = $4
+            """, connection))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = plan.Target.Table });
+            command.Parameters.Add(new NpgsqlParameter { Value = plan.Scope });
+            command.Parameters.Add(new NpgsqlParameter { Value = plan.BatchId });
+            command.Parameters.Add(new NpgsqlParameter { Value = ContentDigest(plan.Manifest) });
+            applied = await command.ExecuteScalarAsync(cancellationToken) as string;
+        }
+
+        if (applied is null)
+        {
+            return null;
+        }
+
+        var reason = $"same content as the applied batch '{applied}'; recorded as applied without loading";
+        if (!recorded)
+        {
+            await InsertBatchAsync(connection, plan, "applied", reason, cancellationToken);
+        }
+        else
+        {
+            // A batch prepared before (an attempt that died) leaves nothing behind: its staging and shard rows go.
+            await ExecuteAsync(connection, $"DROP TABLE IF EXISTS {LedgerSchema.StagingTable(plan.BatchId)}", cancellationToken);
+            await ExecuteAsync(connection, "DELETE FROM writeback.shards WHERE batch_id = $1", cancellationToken, plan.BatchId);
+        }
+
+        await ExecuteAsync(
+            connection,
+            """
+            UPDATE writeback.batches SET status = 'applied', reason = $2, applied_at = now(), error = NULL, failed_at = NULL,
+                inserted = 0, updated = 0, deleted = 0, unchanged = total_rows
+            WHERE batch_id = $1
+            """,
+            cancellationToken, plan.BatchId, reason);
+        await ExecuteAsync(
+            connection,
+            "UPDATE writeback.watermarks SET batch_id = $3, sequence = $4, applied_at = now() WHERE target = $1 AND partition_value = $2",
+            cancellationToken, plan.Target.Table, plan.Scope, plan.BatchId, plan.Manifest.Sequence);
+        return reason;
     }
 
     private static async Task CheckPartitionValueAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken)
@@ -696,11 +773,11 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         await ExecuteAsync(
             connection,
             """
-            INSERT INTO writeback.batches (batch_id, dataset, target, partition_value, sequence, fingerprint, shard_count, total_rows, status, reason, traceparent)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            INSERT INTO writeback.batches (batch_id, dataset, target, partition_value, sequence, fingerprint, content_digest, shard_count, total_rows, status, reason, traceparent)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             """,
             cancellationToken, plan.BatchId, plan.Manifest.Dataset, plan.Target.Table, plan.Scope, plan.Manifest.Sequence, plan.Fingerprint,
-            plan.Manifest.Shards.Count, plan.TotalRows, status, (object?)reason ?? DBNull.Value, (object?)plan.Manifest.Traceparent ?? DBNull.Value);
+            ContentDigest(plan.Manifest), plan.Manifest.Shards.Count, plan.TotalRows, status, (object?)reason ?? DBNull.Value, (object?)plan.Manifest.Traceparent ?? DBNull.Value);
 
     private static async Task UpdateStatusAsync(NpgsqlConnection connection, string batchId, string status, string? reason, CancellationToken cancellationToken) =>
         await ExecuteAsync(connection, "UPDATE writeback.batches SET status = $2, reason = $3 WHERE batch_id = $1", cancellationToken, batchId, status, (object?)reason ?? DBNull.Value);

@@ -10,7 +10,7 @@ public enum PrepareAction
     /// <summary>Older than (or as old as) the newest applied batch for the same target and partition.</summary>
     Skip,
 
-    /// <summary>This batch id was applied already; nothing to do.</summary>
+    /// <summary>This batch id was applied already, or its content equals the batch applied last to its target and partition; nothing to do.</summary>
     Applied,
 }
 

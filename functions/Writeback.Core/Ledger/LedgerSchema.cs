@@ -36,6 +36,9 @@ public static class LedgerSchema
             verified_at     timestamptz,
             applied_at      timestamptz,
             failed_at       timestamptz);
+        -- The data alone, without the batch id: a re-run with the content already applied is recognised (added after
+        -- the first release, hence ALTER; null for batches recorded before it, which then simply load).
+        ALTER TABLE writeback.batches ADD COLUMN IF NOT EXISTS content_digest text;
         CREATE INDEX IF NOT EXISTS batches_target_idx ON writeback.batches (target, partition_value, sequence);
         CREATE TABLE IF NOT EXISTS writeback.shards (
             batch_id    text NOT NULL REFERENCES writeback.batches (batch_id),

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using Writeback.Core.Ledger;
 using Writeback.Observability.Alerts;
 using Writeback.Observability.History;
 using Writeback.Observability.Telemetry;
@@ -16,13 +17,23 @@ public sealed record SloCheckResult(SloEvaluation Evaluation, Alert? Alert, IRea
 /// the new state are committed under a per-dataset lock before the sinks are called, so concurrent checks raise an
 /// alert once (a sink that is down then misses it; it is logged and kept in <c>writeback_runs.alerts</c>).
 /// </summary>
-public sealed class SloMonitor(RunHistory history, SloEvaluator evaluator, IReadOnlyList<IAlertSink> sinks, StructuredLog? log = null)
+/// <remarks>
+/// With <paramref name="sweepStuckBatches"/>, a check of all datasets first brings batches left prepared or verified
+/// past <see cref="SloOptions.StuckAfter"/> to failed (see <see cref="StuckBatchSweeper"/>) and records that in run
+/// history, so the evaluation that follows sees the failure and alerts on it, naming the batch and why.
+/// </remarks>
+public sealed class SloMonitor(RunHistory history, SloEvaluator evaluator, IReadOnlyList<IAlertSink> sinks, StructuredLog? log = null, bool sweepStuckBatches = false)
 {
+    /// <summary>The error name run history and the alert carry for a batch the sweep failed.</summary>
+    public const string StuckError = "Writeback.Stuck";
+
     private readonly StructuredLog _log = log ?? StructuredLog.None;
+    private readonly StuckBatchSweeper? _sweeper = sweepStuckBatches ? new StuckBatchSweeper(history.DataSource) : null;
 
     public async Task<IReadOnlyList<SloCheckResult>> CheckAsync(IEnumerable<SloTarget> targets, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(targets);
+        await SweepStuckAsync(cancellationToken);
         var results = new List<SloCheckResult>();
         foreach (var target in targets)
         {
@@ -30,6 +41,35 @@ public sealed class SloMonitor(RunHistory history, SloEvaluator evaluator, IRead
         }
 
         return results;
+    }
+
+    /// <summary>Fails the batches stuck in a non-final state and records each in run history; empty without a sweeper.</summary>
+    public async Task<IReadOnlyList<StuckBatch>> SweepStuckAsync(CancellationToken cancellationToken = default)
+    {
+        if (_sweeper is null)
+        {
+            return [];
+        }
+
+        var swept = await _sweeper.SweepAsync(evaluator.Options.StuckAfter, cancellationToken);
+        foreach (var stuck in swept)
+        {
+            _log.Error("stuck batch marked failed", stuck.BatchId, Traceparent.TraceId(stuck.Traceparent), new("dataset", stuck.Dataset), new("cause", stuck.Reason));
+            await history.UpdateBatchAsync(
+                new BatchUpdate(stuck.BatchId)
+                {
+                    Status = RunStatus.Failed,
+                    Dataset = stuck.Dataset,
+                    Partition = stuck.PartitionValue.Length == 0 ? null : stuck.PartitionValue,
+                    Traceparent = stuck.Traceparent,
+                    Ended = true,
+                    Error = StuckError,
+                    Cause = stuck.Reason,
+                },
+                cancellationToken);
+        }
+
+        return swept;
     }
 
     public async Task<SloCheckResult> CheckAsync(SloTarget target, CancellationToken cancellationToken = default)

@@ -66,13 +66,34 @@ public sealed record SloOptions
     /// </summary>
     public int DeadlineDaysAfterBusinessDate { get; init; } = 1;
 
+    public const string StuckAfterVariable = "WRITEBACK_STUCK_AFTER_MINUTES";
+
+    /// <summary>
+    /// A batch prepared or verified longer than this is stuck (its execution ended without cleanup) and is failed by
+    /// the check. Must exceed the state machine's TimeoutSeconds, or a live execution could be cut off.
+    /// </summary>
+    public TimeSpan StuckAfter { get; init; } = Core.Ledger.StuckBatchSweeper.DefaultStuckAfter;
+
     public static SloOptions FromEnvironment()
     {
-        var text = Environment.GetEnvironmentVariable(LeadTimeVariable);
-        return int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var minutes) && minutes >= 0
-            ? new SloOptions { LeadTime = TimeSpan.FromMinutes(minutes) }
-            : new SloOptions();
+        var options = new SloOptions();
+        if (Minutes(LeadTimeVariable) is { } lead)
+        {
+            options = options with { LeadTime = lead };
+        }
+
+        if (Minutes(StuckAfterVariable) is { } stuck && stuck > TimeSpan.Zero)
+        {
+            options = options with { StuckAfter = stuck };
+        }
+
+        return options;
     }
+
+    private static TimeSpan? Minutes(string variable) =>
+        int.TryParse(Environment.GetEnvironmentVariable(variable), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var minutes) && minutes >= 0
+            ? TimeSpan.FromMinutes(minutes)
+            : null;
 }
 
 /// <summary>One dataset's SLO state at one moment, with what it is about.</summary>

@@ -25,13 +25,14 @@ public sealed record StepFunctionsOptions
 }
 
 /// <summary>
-/// StartExecution over the awsJson1.0 protocol, signed with AWSSDK.Core's SigV4 signer (AWSSDK.StepFunctions is not
-/// available here, and the call is one POST).
+/// StartExecution and DescribeExecution over the awsJson1.0 protocol, signed with AWSSDK.Core's SigV4 signer
+/// (AWSSDK.StepFunctions is not available here, and each call is one POST).
 /// </summary>
 public sealed class StepFunctionsExecutionStarter : IExecutionStarter
 {
     private const string ContentType = "application/x-amz-json-1.0";
-    private const string Target = "AWSStepFunctions.StartExecution";
+    private const string StartTarget = "AWSStepFunctions.StartExecution";
+    private const string DescribeTarget = "AWSStepFunctions.DescribeExecution";
 
     /// <summary>StartExecution answers an existing running execution with its original startDate; a start older than
     /// this before our request means the execution was already running.</summary>
@@ -64,53 +65,104 @@ public sealed class StepFunctionsExecutionStarter : IExecutionStarter
             new StartExecutionRequest(_options.StateMachineArn, name, inputJson, traceHeader is { Length: > 0 and <= 256 } ? traceHeader : null),
             StepFunctionsJson.Default.StartExecutionRequest);
         var sentAt = _time.GetUtcNow();
+        var (status, text) = await SendAsync(StartTarget, "StartExecution", body, sentAt, cancellationToken);
+        if (status == HttpStatusCode.OK)
+        {
+            var started = Parse(text, StepFunctionsJson.Default.StartExecutionResponse);
+            var startDate = started?.StartDate is { } seconds ? DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000)) : sentAt;
+            var outcome = startDate < sentAt - RecentStart ? ExecutionStartOutcome.AlreadyRunning : ExecutionStartOutcome.Started;
+            return new ExecutionStartResult(outcome, started?.ExecutionArn);
+        }
 
+        var (type, message) = Error(text);
+        if (type == "ExecutionAlreadyExists")
+        {
+            return new ExecutionStartResult(ExecutionStartOutcome.AlreadyExists, ExecutionArn(name));
+        }
+
+        throw Fault("StartExecution", status, type, message);
+    }
+
+    public async Task<ExecutionState?> DescribeAsync(string name, CancellationToken cancellationToken)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(new DescribeExecutionRequest(ExecutionArn(name)), StepFunctionsJson.Default.DescribeExecutionRequest);
+        var (status, text) = await SendAsync(DescribeTarget, "DescribeExecution", body, _time.GetUtcNow(), cancellationToken);
+        if (status == HttpStatusCode.OK)
+        {
+            var described = Parse(text, StepFunctionsJson.Default.DescribeExecutionResponse);
+            return ExecutionStates.Parse(described?.Status)
+                ?? throw new ExecutionStartException($"DescribeExecution answered status '{described?.Status}', which this trigger does not know.", transient: false);
+        }
+
+        var (type, message) = Error(text);
+        if (type == "ExecutionDoesNotExist")
+        {
+            return null;
+        }
+
+        throw Fault("DescribeExecution", status, type, message);
+    }
+
+    /// <summary>
+    /// <c>arn:aws:states:{region}:{account}:stateMachine:{machine}</c> → <c>…:execution:{machine}:{name}</c>, the ARN
+    /// StartExecution gives an execution of that name.
+    /// </summary>
+    public string ExecutionArn(string name)
+    {
+        const string marker = ":stateMachine:";
+        var at = _options.StateMachineArn.IndexOf(marker, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            throw new ExecutionStartException($"'{_options.StateMachineArn}' is not a state machine ARN.", transient: false);
+        }
+
+        return $"{_options.StateMachineArn[..at]}:execution:{_options.StateMachineArn[(at + marker.Length)..]}:{name}";
+    }
+
+    private async Task<(HttpStatusCode Status, string Text)> SendAsync(string target, string operation, byte[] body, DateTimeOffset signedAt, CancellationToken cancellationToken)
+    {
         HttpResponseMessage response;
         try
         {
-            using var request = await SignedRequestAsync(body, sentAt, cancellationToken);
+            using var request = await SignedRequestAsync(target, body, signedAt, cancellationToken);
             response = await _http.SendAsync(request, cancellationToken);
         }
         catch (HttpRequestException ex)
         {
-            throw new ExecutionStartException($"StartExecution could not be sent: {ex.Message}", transient: true, ex);
+            throw new ExecutionStartException($"{operation} could not be sent: {ex.Message}", transient: true, ex);
         }
         catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new ExecutionStartException("StartExecution timed out.", transient: true, ex);
+            throw new ExecutionStartException($"{operation} timed out.", transient: true, ex);
         }
         catch (AmazonClientException ex)
         {
-            throw new ExecutionStartException($"No AWS credentials to sign StartExecution: {ex.Message}", transient: false, ex);
+            throw new ExecutionStartException($"No AWS credentials to sign {operation}: {ex.Message}", transient: false, ex);
         }
 
         using (response)
         {
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                var started = Parse(text, StepFunctionsJson.Default.StartExecutionResponse);
-                var startDate = started?.StartDate is { } seconds ? DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000)) : sentAt;
-                var outcome = startDate < sentAt - RecentStart ? ExecutionStartOutcome.AlreadyRunning : ExecutionStartOutcome.Started;
-                return new ExecutionStartResult(outcome, started?.ExecutionArn);
-            }
-
-            var error = Parse(text, StepFunctionsJson.Default.AwsJsonError);
-            var type = error?.Type is { } t ? t[(t.LastIndexOf('#') + 1)..] : "";
-            if (type == "ExecutionAlreadyExists")
-            {
-                return new ExecutionStartResult(ExecutionStartOutcome.AlreadyExists);
-            }
-
-            var transient = (int)response.StatusCode >= 500
-                || response.StatusCode == HttpStatusCode.TooManyRequests
-                || type is "ThrottlingException" or "ServiceUnavailable" or "InternalFailure" or "RequestTimeout";
-            throw new ExecutionStartException(
-                $"StartExecution answered {(int)response.StatusCode} {type}: {error?.Message ?? text}", transient);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
         }
     }
 
-    private Task<HttpRequestMessage> SignedRequestAsync(byte[] body, DateTimeOffset signedAt, CancellationToken cancellationToken) =>
+    /// <summary>The error's short name (<c>__type</c> after the last '#') and message.</summary>
+    private static (string Type, string? Message) Error(string text)
+    {
+        var error = Parse(text, StepFunctionsJson.Default.AwsJsonError);
+        var type = error?.Type is { } t ? t[(t.LastIndexOf('#') + 1)..] : "";
+        return (type, error?.Message ?? text);
+    }
+
+    private static ExecutionStartException Fault(string operation, HttpStatusCode status, string type, string? message)
+    {
+        var transient = (int)status >= 500
+            || status == HttpStatusCode.TooManyRequests
+            || type is "ThrottlingException" or "ServiceUnavailable" or "InternalFailure" or "RequestTimeout";
+        return new ExecutionStartException($"{operation} answered {(int)status} {type}: {message}", transient);
+    }
+
+    private Task<HttpRequestMessage> SignedRequestAsync(string target, byte[] body, DateTimeOffset signedAt, CancellationToken cancellationToken) =>
         AwsSignedPost.CreateAsync(
             new AwsSignedPostRequest
             {
@@ -119,7 +171,7 @@ public sealed class StepFunctionsExecutionStarter : IExecutionStarter
                 Region = _region,
                 Credentials = _credentials.Value,
                 ContentType = ContentType,
-                Target = Target,
+                Target = target,
                 Body = body,
                 SignedAt = signedAt,
             },

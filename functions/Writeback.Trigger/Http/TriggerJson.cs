@@ -70,7 +70,7 @@ public sealed record PushMessage
 /// <summary>The body of every trigger response: what happened, in words a person reading Pub/Sub's logs can act on.</summary>
 public sealed record TriggerResponseBody
 {
-    /// <summary><c>started</c>, <c>already_running</c>, <c>already_processed</c>, <c>rejected</c> or <c>failed</c>.</summary>
+    /// <summary><c>started</c>, <c>retried</c> (a new attempt after a failed one), <c>already_running</c>, <c>already_processed</c>, <c>rejected</c> or <c>failed</c>.</summary>
     [JsonPropertyName("outcome")] public required string Outcome { get; init; }
 
     /// <summary>A stable code on every non-2xx answer, e.g. <c>token_expired</c>.</summary>
@@ -95,6 +95,8 @@ public sealed partial class TriggerJson : JsonSerializerContext;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(StartExecutionRequest))]
 [JsonSerializable(typeof(StartExecutionResponse))]
+[JsonSerializable(typeof(DescribeExecutionRequest))]
+[JsonSerializable(typeof(DescribeExecutionResponse))]
 [JsonSerializable(typeof(AwsJsonError))]
 internal sealed partial class StepFunctionsJson : JsonSerializerContext;
 

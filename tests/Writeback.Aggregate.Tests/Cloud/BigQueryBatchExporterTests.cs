@@ -95,7 +95,7 @@ public sealed class BigQueryBatchExporterTests(SmallWarehouse warehouse) : IAsyn
 
         Assert.Equal(Datasets.StudentDashboard.Columns, manifest.Schema);
         Assert.Equal("2026-11-25", manifest.Partition);
-        Assert.Matches("^student_dashboard-20261125-[0-9a-f]{16}$", manifest.BatchId);
+        Assert.Matches("^student_dashboard-20261125-[0-9a-f]{12}-[0-9]+$", manifest.BatchId);
 
         var publish = Requests("POST", "/v1/projects/my-project/topics/batch-ready:publish").Single();
         using var published = JsonDocument.Parse(publish.Body!);
@@ -114,14 +114,19 @@ public sealed class BigQueryBatchExporterTests(SmallWarehouse warehouse) : IAsyn
     }
 
     [Fact]
-    public async Task The_same_exported_files_give_the_same_batch_id()
+    public async Task The_same_exported_files_later_are_a_new_batch_whose_id_shows_the_same_content()
     {
         JobWillFinish(error: null);
+        var at = new DateTimeOffset(2026, 11, 25, 22, 0, 0, TimeSpan.Zero);
 
-        var first = await Runner().RunAsync("student_dashboard", SmallWarehouse.Anchor);
-        var second = await Runner().RunAsync("student_dashboard", SmallWarehouse.Anchor);
+        var first = await Runner(new FixedTime(at)).RunAsync("student_dashboard", SmallWarehouse.Anchor);
+        var again = await Runner(new FixedTime(at)).RunAsync("student_dashboard", SmallWarehouse.Anchor);
+        var later = await Runner(new FixedTime(at.AddHours(1))).RunAsync("student_dashboard", SmallWarehouse.Anchor);
 
-        Assert.Equal(first.BatchId, second.BatchId);
+        Assert.Equal(first.BatchId, again.BatchId);
+        Assert.NotEqual(first.BatchId, later.BatchId);
+        Assert.Equal(first.BatchId.Split('-')[2], later.BatchId.Split('-')[2]);
+        Assert.EndsWith("-" + at.AddHours(1).ToUnixTimeMilliseconds(), later.BatchId, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -145,7 +150,7 @@ public sealed class BigQueryBatchExporterTests(SmallWarehouse warehouse) : IAsyn
         return Task.CompletedTask;
     }
 
-    private AggregateRunner Runner()
+    private AggregateRunner Runner(TimeProvider? time = null)
     {
         var google = new Uri(_google.Url + "/");
         return AggregateRunner.CreateCloud(
@@ -166,7 +171,13 @@ public sealed class BigQueryBatchExporterTests(SmallWarehouse warehouse) : IAsyn
             },
             new StaticAccessTokenSource("ya29.token"),
             new FakeSigner(),
-            _http);
+            _http,
+            time);
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
     }
 
     private void JobWillFinish(string? error) =>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using DuckDB.NET.Data;
@@ -166,30 +167,47 @@ public sealed class LocalBatchExporterTests(SmallWarehouse warehouse)
     }
 
     [Fact]
-    public async Task Exporting_the_same_data_again_reuses_the_batch_and_its_manifest()
+    public async Task Exporting_the_same_data_again_later_is_a_new_batch_with_the_same_content()
     {
         var output = warehouse.NewOutputFolder();
-        var first = await Export(Datasets.StudentDashboard, output);
+        var first = await Export(Datasets.StudentDashboard, output, at: At);
 
-        var second = await Export(Datasets.StudentDashboard, output, trace: "00-11111111111111111111111111111111-2222222222222222-01");
+        var second = await Export(Datasets.StudentDashboard, output, trace: "00-11111111111111111111111111111111-2222222222222222-01", at: At.AddMinutes(5));
 
         Assert.False(first.Reused);
-        Assert.True(second.Reused);
-        Assert.Equal(first.Manifest.BatchId, second.Manifest.BatchId);
-        Assert.Equal(first.Manifest.Sequence, second.Manifest.Sequence);
-        Assert.Equal(first.Manifest.Shards, second.Manifest.Shards);
+        Assert.False(second.Reused);
+        Assert.NotEqual(first.Manifest.BatchId, second.Manifest.BatchId);
+        Assert.True(second.Manifest.Sequence > first.Manifest.Sequence);
+        Assert.Equal(first.Manifest.Shards.Select(s => s.Sha256), second.Manifest.Shards.Select(s => s.Sha256));
+        // The content part of the id is the same: a reader sees the two batches carry equal data.
+        Assert.Equal(first.Manifest.BatchId[..^(first.Manifest.Sequence.ToString(CultureInfo.InvariantCulture).Length)],
+            second.Manifest.BatchId[..^(second.Manifest.Sequence.ToString(CultureInfo.InvariantCulture).Length)]);
     }
 
     [Fact]
-    public async Task The_batch_id_is_stable_across_outputs_and_changes_with_the_date()
+    public async Task The_same_export_written_twice_is_one_batch_and_its_manifest_is_reused()
     {
-        var first = await Export(Datasets.StudentDashboard, warehouse.NewOutputFolder());
-        var elsewhere = await Export(Datasets.StudentDashboard, warehouse.NewOutputFolder());
-        var nextDay = await Export(Datasets.StudentDashboard, warehouse.NewOutputFolder(), day: Day.AddDays(1));
+        var output = warehouse.NewOutputFolder();
+        var first = await Export(Datasets.StudentDashboard, output, at: At);
+
+        var again = await Export(Datasets.StudentDashboard, output, at: At);
+
+        Assert.True(again.Reused);
+        Assert.Equal(first.Manifest.BatchId, again.Manifest.BatchId);
+        Assert.Equal(first.ManifestUri, again.ManifestUri);
+    }
+
+    [Fact]
+    public async Task The_batch_id_is_a_function_of_content_date_and_export_time()
+    {
+        var first = await Export(Datasets.StudentDashboard, warehouse.NewOutputFolder(), at: At);
+        var elsewhere = await Export(Datasets.StudentDashboard, warehouse.NewOutputFolder(), at: At);
+        var nextDay = await Export(Datasets.StudentDashboard, warehouse.NewOutputFolder(), day: Day.AddDays(1), at: At);
 
         Assert.Equal(first.Manifest.BatchId, elsewhere.Manifest.BatchId);
         Assert.NotEqual(first.Manifest.BatchId, nextDay.Manifest.BatchId);
-        Assert.Matches("^student_dashboard-20261125-[0-9a-f]{16}$", first.Manifest.BatchId);
+        Assert.Equal($"student_dashboard-20261125-{first.Manifest.BatchId.Split('-')[2]}-{At.ToUnixTimeMilliseconds()}", first.Manifest.BatchId);
+        Assert.Matches("^student_dashboard-20261125-[0-9a-f]{12}-[0-9]+$", first.Manifest.BatchId);
         Assert.Matches("^[0-9A-Za-z_-]{1,80}$", nextDay.Manifest.BatchId);
     }
 
@@ -219,9 +237,16 @@ public sealed class LocalBatchExporterTests(SmallWarehouse warehouse)
         Assert.Contains("no data for 2027-03-01", error.Message, StringComparison.Ordinal);
     }
 
-    private Task<ExportedBatch> Export(DatasetDefinition dataset, string output, long maxShardBytes = LocalExportOptions.DefaultMaxShardBytes, DateOnly? day = null, string trace = Trace) =>
-        new LocalBatchExporter(new LocalExportOptions { WarehousePath = warehouse.Path, OutputRoot = output, MaxShardBytes = maxShardBytes })
+    private static readonly DateTimeOffset At = new(2026, 11, 25, 22, 0, 0, TimeSpan.Zero);
+
+    private Task<ExportedBatch> Export(DatasetDefinition dataset, string output, long maxShardBytes = LocalExportOptions.DefaultMaxShardBytes, DateOnly? day = null, string trace = Trace, DateTimeOffset? at = null) =>
+        new LocalBatchExporter(new LocalExportOptions { WarehousePath = warehouse.Path, OutputRoot = output, MaxShardBytes = maxShardBytes }, at is { } time ? new FixedTime(time) : null)
             .ExportAsync(dataset, day ?? Day, trace, CancellationToken.None);
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
 
     private static void AssertInteger(SchemaElement column, Parquet.Meta.Type physical, int bits)
     {

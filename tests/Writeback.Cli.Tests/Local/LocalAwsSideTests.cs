@@ -19,24 +19,72 @@ public sealed class LocalAwsSideTests(PostgresDatabase database) : IClassFixture
     public void Dispose() => Directory.Delete(_state, recursive: true);
 
     [Fact]
-    public async Task Duplicate_delivery_starts_one_execution()
+    public async Task The_same_export_delivered_twice_starts_one_execution()
     {
         await using var aws = await StartAsync();
         var started = new List<Execution>();
         aws.Starter.Started += started.Add;
-        var runner = Runner(aws, new IssuerTokenSource(aws.Issuer, LocalAwsSide.PushServiceAccount));
+        // One export time: the exporter finds its own manifest and publishes the very same event again.
+        var (runner, _) = Runner(aws, new IssuerTokenSource(aws.Issuer, LocalAwsSide.PushServiceAccount), new FixedTime(DateTimeOffset.UtcNow));
 
         var first = await runner.RunAsync("class_summary", Day);
         var second = await runner.RunAsync("class_summary", Day);
         await started.Single().Completion;
         var third = await runner.RunAsync("class_summary", Day);
 
+        Assert.True(second.Reused);
         Assert.Equal(first.BatchId, second.BatchId);
         Assert.Equal(first.BatchId, third.BatchId);
         var execution = Assert.Single(started);
         Assert.Equal("SUCCEEDED", execution.StatusName);
     }
 
+    [Fact]
+    public async Task A_failed_batch_re_sent_is_started_again_as_attempt_two_and_applied()
+    {
+        // A database of its own: the class's shared one may already hold this day, which would make the batch a no-op.
+        var own = new PostgresDatabase();
+        await own.InitializeAsync();
+        try
+        {
+            await FailThenRetryAsync(own);
+        }
+        finally
+        {
+            await own.DisposeAsync();
+        }
+    }
+
+    private async Task FailThenRetryAsync(PostgresDatabase db)
+    {
+        await using var aws = await StartAsync(db);
+        var started = new List<Execution>();
+        aws.Starter.Started += started.Add;
+        var runner = Runner(aws, new IssuerTokenSource(aws.Issuer, LocalAwsSide.PushServiceAccount), new FixedTime(DateTimeOffset.UtcNow));
+
+        // The first delivery's execution fails: a shard's bytes no longer match the manifest's checksum.
+        var export = await AggregateRunner.CreateLocal(Options(aws, publish: false), timeProvider: runner.Time).RunAsync("class_summary", Day);
+        var shard = Path.Combine(Path.GetDirectoryName(new Uri(export.ManifestUri).LocalPath)!, "shard-00000.parquet");
+        var good = await File.ReadAllBytesAsync(shard);
+        var bad = (byte[])good.Clone();
+        bad[good.Length / 2] ^= 0xFF;
+        await File.WriteAllBytesAsync(shard, bad);
+        var first = await runner.Runner.RunAsync("class_summary", Day);
+        await Assert.Single(started).Completion;
+        Assert.Equal("FAILED", started[0].StatusName);
+        Assert.Equal(0L, await CountAsync(db, "dashboard.class_daily"));
+
+        // The cause is fixed and the same event is delivered again.
+        await File.WriteAllBytesAsync(shard, good);
+        var again = await runner.Runner.RunAsync("class_summary", Day);
+        Assert.Equal(2, started.Count);
+        await started[1].Completion;
+
+        Assert.Equal(first.BatchId, again.BatchId);
+        Assert.Equal(Trigger.Executions.ExecutionName.ForAttempt(first.BatchId, 2), started[1].Name);
+        Assert.Equal("SUCCEEDED", started[1].StatusName);
+        Assert.Equal(first.Rows, await CountAsync(db, "dashboard.class_daily"));
+    }
     [Fact]
     public async Task A_push_signed_by_another_key_is_refused_and_starts_nothing()
     {
@@ -114,17 +162,39 @@ public sealed class LocalAwsSideTests(PostgresDatabase database) : IClassFixture
         Assert.Contains("manifest_untrusted", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
-    private Task<LocalAwsSide> StartAsync() =>
+    private Task<LocalAwsSide> StartAsync(PostgresDatabase? db = null) =>
         LocalAwsSide.StartAsync(
-            new LocalAwsSideOptions { ConnectionString = database.ConnectionString, IssuerKeyPath = Path.Combine(_state, "oidc.pem"), ExportsFolder = Path.Combine(_state, "exports") },
+            new LocalAwsSideOptions { ConnectionString = (db ?? database).ConnectionString, IssuerKeyPath = Path.Combine(_state, "oidc.pem"), ExportsFolder = Path.Combine(_state, "exports") },
             CancellationToken.None);
 
-    private AggregateRunner Runner(LocalAwsSide aws, IPushTokenSource tokens)
+    private (AggregateRunner Runner, TimeProvider Time) Runner(LocalAwsSide aws, IPushTokenSource tokens, TimeProvider time) =>
+        (AggregateRunner.CreateLocal(Options(aws, publish: true), tokens, timeProvider: time), time);
+
+    private AggregateRunner Runner(LocalAwsSide aws, IPushTokenSource tokens) => AggregateRunner.CreateLocal(Options(aws, publish: true), tokens);
+
+    private LocalAggregateOptions Options(LocalAwsSide aws, bool publish)
     {
         var warehouse = Path.Combine(_state, "warehouse.duckdb");
         SampleWarehouse.Ensure(warehouse, SampleWarehouse.DefaultSeed, WarehouseSize.Small, Day);
-        return AggregateRunner.CreateLocal(
-            new LocalAggregateOptions { WarehousePath = warehouse, OutputRoot = Path.Combine(_state, "exports"), PushUrl = aws.TriggerUrl, PushAudience = aws.TriggerUrl.ToString() },
-            tokens);
+        return new LocalAggregateOptions
+        {
+            WarehousePath = warehouse,
+            OutputRoot = Path.Combine(_state, "exports"),
+            PushUrl = publish ? aws.TriggerUrl : null,
+            PushAudience = aws.TriggerUrl.ToString(),
+        };
+    }
+
+    private static async Task<long> CountAsync(PostgresDatabase db, string table)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(db.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand($"SELECT CASE WHEN to_regclass('{table}') IS NULL THEN 0 ELSE (SELECT count(*) FROM {table}) END", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
     }
 }

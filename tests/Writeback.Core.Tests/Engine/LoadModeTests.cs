@@ -57,7 +57,9 @@ public sealed class LoadModeTests(PostgresDatabase database) : IClassFixture<Pos
         await RunAsync(engine, await _batches.WriteScoresAsync("rp-same-1", target.Dataset, [Scores(Day1, 200)], "2026-11-01", 1));
         var xmin = await ScalarAsync<string>(database.ConnectionString, "SELECT string_agg(xmin::text, ',' ORDER BY id) FROM test.rp_same");
 
-        var result = await RunAsync(engine, await _batches.WriteScoresAsync("rp-same-2", target.Dataset, [Scores(Day1, 200)], "2026-11-01", 2));
+        // The same rows cut into two shards: other content to the ledger (so it loads and publishes), no change to the table.
+        var rows = Scores(Day1, 200);
+        var result = await RunAsync(engine, await _batches.WriteScoresAsync("rp-same-2", target.Dataset, [[.. rows.Take(100)], [.. rows.Skip(100)]], "2026-11-01", 2));
 
         Assert.Equal(new PublishResult("rp-same-2", PublishStatus.Applied, 0, 0, 0, 200, null), result);
         Assert.Equal(xmin, await ScalarAsync<string>(database.ConnectionString, "SELECT string_agg(xmin::text, ',' ORDER BY id) FROM test.rp_same"));

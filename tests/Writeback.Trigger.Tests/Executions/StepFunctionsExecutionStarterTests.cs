@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Amazon.Runtime;
 using WireMock.Logging;
+using WireMock.Matchers;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
@@ -191,6 +192,96 @@ public sealed partial class StepFunctionsExecutionStarterTests : IDisposable
 
         var error = await Assert.ThrowsAsync<ExecutionStartException>(() => starter.StartAsync("b1", Input, default));
         Assert.True(error.Transient);
+    }
+
+    private const string ExecutionPrefix = "arn:aws:states:us-east-1:123456789012:execution:writeback:";
+
+    /// <summary>DescribeExecution of one execution ARN answers <paramref name="status"/>; with a null status, ExecutionDoesNotExist.</summary>
+    private void Describes(string executionName, string? status)
+    {
+        var arn = ExecutionPrefix + executionName;
+        var response = status is null
+            ? Response.Create().WithStatusCode(400).WithHeader("Content-Type", "application/x-amz-json-1.0")
+                .WithBody($$"""{"__type":"com.amazonaws.swf.service.v2.model#ExecutionDoesNotExist","message":"Execution Does Not Exist: '{{arn}}'"}""")
+            : Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/x-amz-json-1.0")
+                .WithBody($$"""
+                    {"executionArn":"{{arn}}","stateMachineArn":"{{StateMachineArn}}","name":"{{executionName}}","status":"{{status}}",
+                     "startDate":1764118923.456,"stopDate":1764119023.456,"input":"{}","inputDetails":{"included":true},
+                     "error":"States.TaskFailed","cause":"boom","redriveCount":0,"redriveStatus":"REDRIVABLE"}
+                    """);
+        _states.Given(Request.Create().WithPath("/").UsingPost()
+                .WithHeader("X-Amz-Target", "AWSStepFunctions.DescribeExecution")
+                .WithBody(new JsonPartialMatcher(new { executionArn = arn })))
+            .RespondWith(response);
+    }
+
+    [Fact]
+    public async Task DescribeExecution_is_a_signed_awsJson_POST_naming_the_execution_ARN_and_reads_its_status()
+    {
+        Describes("b1", "TIMED_OUT");
+
+        var state = await Starter().DescribeAsync("b1", default);
+
+        Assert.Equal(ExecutionState.TimedOut, state);
+        var call = Assert.Single(_states.LogEntries);
+        Assert.Equal("AWSStepFunctions.DescribeExecution", Header(call, "X-Amz-Target"));
+        Assert.Equal("application/x-amz-json-1.0", Header(call, "Content-Type"));
+        Assert.True(Authorization().IsMatch(Header(call, "Authorization")), Header(call, "Authorization"));
+        var body = JsonNode.Parse(call.RequestMessage.Body!)!.AsObject();
+        Assert.Equal(ExecutionPrefix + "b1", (string?)Assert.Single(body).Value);
+    }
+
+    [Fact]
+    public async Task ExecutionDoesNotExist_means_no_execution_has_that_name()
+    {
+        Describes("b1", null);
+
+        Assert.Null(await Starter().DescribeAsync("b1", default));
+    }
+
+    [Theory]
+    [InlineData("RUNNING", ExecutionState.Running)]
+    [InlineData("SUCCEEDED", ExecutionState.Succeeded)]
+    [InlineData("FAILED", ExecutionState.Failed)]
+    [InlineData("ABORTED", ExecutionState.Aborted)]
+    [InlineData("PENDING_REDRIVE", ExecutionState.PendingRedrive)]
+    public async Task Every_documented_execution_status_is_read(string status, ExecutionState expected)
+    {
+        Describes("b1", status);
+
+        Assert.Equal(expected, await Starter().DescribeAsync("b1", default));
+    }
+
+    [Fact]
+    public async Task A_describe_that_is_throttled_is_a_retryable_fault()
+    {
+        Answer(400, """{"__type":"ThrottlingException","message":"Rate exceeded"}""");
+
+        var error = await Assert.ThrowsAsync<ExecutionStartException>(() => Starter().DescribeAsync("b1", default));
+
+        Assert.True(error.Transient);
+        Assert.Contains("DescribeExecution", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Over_the_wire_a_failed_first_attempt_makes_the_next_delivery_start_attempt_two()
+    {
+        var second = ExecutionName.ForAttempt("b1", 2);
+        Describes("b1", "FAILED");
+        Describes(second, null);
+        _states.Given(Request.Create().WithPath("/").UsingPost().WithHeader("X-Amz-Target", "AWSStepFunctions.StartExecution"))
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/x-amz-json-1.0")
+                .WithBody($$"""{"executionArn":"{{ExecutionPrefix + second}}","startDate":{{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0}}}"""));
+
+        var result = await new ExecutionAttempts(Starter()).StartAsync("b1", Input, default);
+
+        Assert.Equal(AttemptOutcome.Retried, result.Outcome);
+        Assert.Equal(ExecutionState.Failed, result.PreviousState);
+        Assert.Equal(ExecutionPrefix + second, result.ExecutionArn);
+        var start = Assert.Single(_states.LogEntries, e => Header(e, "X-Amz-Target") == "AWSStepFunctions.StartExecution");
+        var body = JsonNode.Parse(start.RequestMessage.Body!)!.AsObject();
+        Assert.Equal(second, (string?)body["name"]);
+        Assert.Equal(Input, (string?)body["input"]);
     }
 
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider
