@@ -81,7 +81,7 @@ public sealed class DecisionLogTests : IDisposable
     {
         // The trigger's own answer may quote the URL the caller sent (manifest_unreachable does); the log must not.
         const string signed = "https://storage.googleapis.com/bucket/manifest.json?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Signature=0123456789abcdef";
-        var inner = new CannedHandler(422, $$"""{"outcome":"rejected","code":"manifest_unreachable","message":"The manifest {{signed}} cannot be read: HTTP 404."}""");
+        var inner = new CannedHandler(422, $$"""{"outcome":"rejected","error":"manifest_unreachable","message":"The manifest {{signed}} cannot be read: HTTP 404."}""");
 
         await new DecisionLoggingHandler(inner, new StructuredLog(_output)).InvokeAsync("{}", InvocationContext.Local(TimeSpan.FromMinutes(1)), CancellationToken.None);
 
@@ -105,7 +105,7 @@ public sealed class DecisionLogTests : IDisposable
     [Fact]
     public async Task A_failure_to_start_is_logged_as_failed_at_error_level()
     {
-        var inner = new CannedHandler(503, """{"outcome":"failed","code":"start_failed","message":"Step Functions did not answer"}""");
+        var inner = new CannedHandler(503, """{"outcome":"failed","error":"start_failed","message":"Step Functions did not answer"}""");
 
         await new DecisionLoggingHandler(inner, new StructuredLog(_output)).InvokeAsync("{}", InvocationContext.Local(TimeSpan.FromMinutes(1)), CancellationToken.None);
 

@@ -632,7 +632,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         else
         {
             // A batch prepared before (an attempt that died) leaves nothing behind: its staging and shard rows go.
-            await ExecuteAsync(connection, $"DROP TABLE IF EXISTS {LedgerSchema.StagingTable(plan.BatchId)}", cancellationToken);
+            await DropStagingAsync(connection, plan.BatchId, cancellationToken);
             await ExecuteAsync(connection, "DELETE FROM writeback.shards WHERE batch_id = $1", cancellationToken, plan.BatchId);
         }
 
@@ -689,14 +689,19 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         await transaction.CommitAsync(cancellationToken);
     }
 
-    private static async Task DropStagingAsync(NpgsqlConnection connection, string batchId, CancellationToken cancellationToken)
+    /// <summary>The one way staging goes: the table and its intact marker together, so a later prepare rebuilds both.</summary>
+    internal static async Task DropStagingAsync(NpgsqlConnection connection, string batchId, CancellationToken cancellationToken)
     {
         await ExecuteAsync(connection, $"DROP TABLE IF EXISTS {LedgerSchema.StagingTable(batchId)}", cancellationToken);
         await ExecuteAsync(connection, $"DELETE FROM {LedgerSchema.IntactTable} WHERE batch_id = $1", cancellationToken, batchId);
     }
 
+    /// <summary>The marker survived (no crash since the batch was staged) and the table is still there (nobody dropped it).</summary>
     private static async Task<bool> StagingIntactAsync(NpgsqlConnection connection, string batchId, CancellationToken cancellationToken) =>
-        await ScalarAsync(connection, $"SELECT EXISTS (SELECT 1 FROM {LedgerSchema.IntactTable} WHERE batch_id = $1)", cancellationToken, batchId) is true;
+        await ScalarAsync(
+            connection,
+            $"SELECT EXISTS (SELECT 1 FROM {LedgerSchema.IntactTable} WHERE batch_id = $1) AND to_regclass($2) IS NOT NULL",
+            cancellationToken, batchId, LedgerSchema.StagingTable(batchId)) is true;
 
     /// <summary>
     /// Under the exclusive batch lock: makes sure the batch has a staging table that holds exactly what its shard ledger

@@ -85,7 +85,7 @@ public sealed class StuckBatchSweeper(NpgsqlDataSource dataSource)
             return null;
         }
 
-        await LoadEngine.ExecuteAsync(connection, $"DROP TABLE IF EXISTS {LedgerSchema.StagingTable(batchId)}", cancellationToken);
+        await LoadEngine.DropStagingAsync(connection, batchId, cancellationToken);
         // The shard rows vouch for rows in staging; with staging gone a retry must load every shard again.
         await LoadEngine.ExecuteAsync(connection, "DELETE FROM writeback.shards WHERE batch_id = $1", cancellationToken, batchId);
         await LoadEngine.ExecuteAsync(
