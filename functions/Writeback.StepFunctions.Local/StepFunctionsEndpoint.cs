@@ -38,7 +38,7 @@ public sealed class StepFunctionsEndpoint : IAsyncDisposable
 
     public LocalStepFunctionsService Service { get; }
 
-    /// <summary>Every request answered, by action (unknown ones included), for whoever wants to see the traffic.</summary>
+    /// <summary>Every request answered: its action (unknown ones included) and HTTP status, for whoever wants to see the traffic.</summary>
     public event Action<string, int>? Answered;
 
     /// <param name="port">0 picks a free port.</param>
@@ -88,11 +88,12 @@ public sealed class StepFunctionsEndpoint : IAsyncDisposable
             body = Error(SfnErrors.InternalFailure, $"{e.GetType().Name}: {e.Message}");
         }
 
+        // Raised before the answer is sent, so a client that has its answer can rely on observers having seen it.
+        Answered?.Invoke(action, status);
         context.Response.StatusCode = status;
         context.Response.ContentType = ContentType;
         context.Response.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
         await context.Response.Body.WriteAsync(body, context.RequestAborted);
-        Answered?.Invoke(action, status);
     }
 
     /// <summary>What the service checks before it reads the body: the protocol's method, path, target and signature.</summary>
