@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tools the test suite uses besides .NET and PostgreSQL. Installed on first use so a fresh machine passes.
 #   tests/tools: npm packages the tests run (asl-validator checks every statemachines/*.asl.json).
+#   aws: the AWS CLI, the judge of the local Step Functions endpoint.
 set -euo pipefail
 # No one answers prompts in CI.
 export DEBIAN_FRONTEND=noninteractive
@@ -25,6 +26,17 @@ if [[ ! -f "$tools/node_modules/.package-lock.json" || "$tools/package.json" -nt
         (cd "$tools" && npm ci --no-audit --no-fund >&2)
     else
         (cd "$tools" && npm install --no-audit --no-fund >&2)
+    fi
+fi
+
+# Step Functions endpoint tests: the real AWS CLI drives the local endpoint (any v1 or v2; Debian's package is v1).
+if ! command -v aws >/dev/null 2>&1; then
+    if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "writeback: installing the AWS CLI (Debian's awscli) for the Step Functions endpoint tests…" >&2
+        apt-get install -y awscli >&2 || { apt-get update >&2 && apt-get install -y awscli >&2; }
+    else
+        echo "writeback: the AWS CLI is missing; install it (apt-get install -y awscli) so the tests can drive the local Step Functions endpoint." >&2
+        exit 1
     fi
 fi
 

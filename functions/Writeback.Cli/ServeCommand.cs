@@ -8,7 +8,8 @@ internal static class ServeCommand
     public static Command Create()
     {
         var port = new Option<int>("--port") { Description = "Loopback port for the trigger's Function URL; 0 picks a free one.", DefaultValueFactory = _ => 0 };
-        var command = new Command("serve", "Host the AWS side on loopback: the trigger's Function URL, the local Step Functions engine and the real handlers.") { port };
+        var sfnPort = new Option<int>("--sfn-port") { Description = "Loopback port for the Step Functions endpoint; 0 picks a free one.", DefaultValueFactory = _ => 0 };
+        var command = new Command("serve", "Host the AWS side on loopback: the trigger's Function URL, a Step Functions endpoint running the workflow, and the real handlers.") { port, sfnPort };
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (Environment.GetEnvironmentVariable("WRITEBACK_PG") is not { Length: > 0 } connectionString)
@@ -22,6 +23,7 @@ internal static class ServeCommand
                 {
                     ConnectionString = connectionString,
                     Port = parse.GetValue(port),
+                    StepFunctionsPort = parse.GetValue(sfnPort),
                     IssuerKeyPath = ProjectPaths.IssuerKey(ProjectPaths.State),
                     ExportsFolder = ProjectPaths.Exports(ProjectPaths.State),
                     HistoryFolder = ProjectPaths.ExecutionHistories(ProjectPaths.State),
@@ -29,13 +31,16 @@ internal static class ServeCommand
                 cancellationToken);
             var urlFile = Path.Combine(ProjectPaths.State, "serve.url");
             await File.WriteAllTextAsync(urlFile, aws.TriggerUrl.ToString(), cancellationToken);
-            aws.Starter.Started += e => Console.Error.WriteLine($"writeback serve: started execution {e.Name}");
+            aws.Engine.ExecutionStarted += e => Console.Error.WriteLine($"writeback serve: started execution {e.Name}");
 
             Console.Out.WriteLine(aws.TriggerUrl);
             // Scripts read the URL from a pipe while we keep running: don't leave it in a buffer.
             await Console.Out.FlushAsync(cancellationToken);
             Console.Error.WriteLine($"writeback serve: trigger listening on {aws.TriggerUrl} (POST a Pub/Sub push envelope with an OIDC bearer token)");
-            Console.Error.WriteLine($"writeback serve: executions at {aws.TriggerUrl}executions/<name>; histories in {Path.GetRelativePath(ProjectPaths.Root, ProjectPaths.ExecutionHistories(ProjectPaths.State))}");
+            var sfn = aws.StepFunctions.Url.ToString().TrimEnd('/');
+            Console.Error.WriteLine($"writeback serve: Step Functions endpoint {sfn} (state machine {aws.StateMachine.Arn})");
+            Console.Error.WriteLine($"writeback serve:   e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={aws.Engine.Options.Region} aws stepfunctions list-executions --endpoint-url {sfn} --state-machine-arn {aws.StateMachine.Arn}");
+            Console.Error.WriteLine($"writeback serve: executions also at {aws.TriggerUrl}executions/<name>; histories in {Path.GetRelativePath(ProjectPaths.Root, ProjectPaths.ExecutionHistories(ProjectPaths.State))}");
             Console.Error.WriteLine("writeback serve: push a batch with `./writeback aggregate --dataset student_dashboard --date YYYY-MM-DD`; Ctrl-C stops.");
             try
             {

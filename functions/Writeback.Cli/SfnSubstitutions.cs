@@ -42,6 +42,71 @@ internal static class SfnSubstitutions
         return (values, sources);
     }
 
+    /// <summary>
+    /// The name SAM gives the state machine that runs <paramref name="definitionFile"/>: its <c>Name</c>, with a
+    /// <c>!Sub</c>'s <c>${Parameter}</c> taken from the parameter's Default or else its first AllowedValue (Stage → dev);
+    /// <paramref name="fallback"/> when the template has no such state machine or name.
+    /// </summary>
+    public static string StateMachineName(string root, string definitionFile, string fallback)
+    {
+        var templatePath = Path.Combine(root, "template.yaml");
+        if (!File.Exists(templatePath))
+        {
+            return fallback;
+        }
+
+        var yaml = new YamlStream();
+        using (var reader = new StreamReader(templatePath))
+        {
+            yaml.Load(reader);
+        }
+
+        if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode rootNode || Child(rootNode, "Resources") is not YamlMappingNode resources)
+        {
+            return fallback;
+        }
+
+        var parameters = Child(rootNode, "Parameters") as YamlMappingNode;
+        foreach (var (_, resource) in resources.Children)
+        {
+            if (resource is YamlMappingNode r && Scalar(r, "Type") is "AWS::Serverless::StateMachine" or "AWS::StepFunctions::StateMachine"
+                && Child(r, "Properties") is YamlMappingNode props
+                && Scalar(props, "DefinitionUri") is { } uri && Path.GetFileName(uri) == definitionFile
+                && Child(props, "Name") is YamlScalarNode { Value: { } name } node)
+            {
+                return node.Tag.IsEmpty ? name : node.Tag.Value == "!Sub" ? SubstituteParameters(name, parameters) ?? fallback : fallback;
+            }
+        }
+
+        return fallback;
+    }
+
+    private static string? SubstituteParameters(string text, YamlMappingNode? parameters)
+    {
+        var result = new System.Text.StringBuilder();
+        var at = 0;
+        while (text.IndexOf("${", at, StringComparison.Ordinal) is var open and >= 0)
+        {
+            var close = text.IndexOf('}', open);
+            if (close < 0 || parameters is null || Child(parameters, text[(open + 2)..close]) is not YamlMappingNode parameter)
+            {
+                return null;
+            }
+
+            var value = Scalar(parameter, "Default")
+                ?? (Child(parameter, "AllowedValues") is YamlSequenceNode { Children.Count: > 0 } allowed ? (allowed.Children[0] as YamlScalarNode)?.Value : null);
+            if (value is null)
+            {
+                return null;
+            }
+
+            result.Append(text, at, open - at).Append(value);
+            at = close + 1;
+        }
+
+        return result.Append(text, at, text.Length - at).ToString();
+    }
+
     private static Dictionary<string, string> FromTemplate(string templatePath, string definitionFile)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);

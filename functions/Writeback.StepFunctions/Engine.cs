@@ -37,9 +37,10 @@ public sealed class StateMachine
 {
     private readonly string _executionArnPrefix;
 
-    internal StateMachine(string name, string region, string accountId, StateMachineDefinition definition)
+    internal StateMachine(string name, string region, string accountId, StateMachineDefinition definition, string definitionJson)
     {
         Name = name;
+        DefinitionJson = definitionJson;
         Arn = $"arn:aws:states:{region}:{accountId}:stateMachine:{name}";
         _executionArnPrefix = $"arn:aws:states:{region}:{accountId}:execution:{name}:";
         Definition = definition;
@@ -50,6 +51,9 @@ public sealed class StateMachine
     public string Arn { get; }
 
     public StateMachineDefinition Definition { get; }
+
+    /// <summary>The definition as it was given (DescribeStateMachine and DescribeStateMachineForExecution return it).</summary>
+    public string DefinitionJson { get; }
 
     /// <summary>The ARN an execution of this state machine with the given name has (or would have).</summary>
     public string ExecutionArn(string executionName) => _executionArnPrefix + executionName;
@@ -80,7 +84,7 @@ public sealed class StepFunctionsEngine
     {
         ArgumentNullException.ThrowIfNull(name);
         var definition = StateMachineDefinition.Parse(definitionJson);
-        return new StateMachine(name, Options.Region, Options.AccountId, definition);
+        return new StateMachine(name, Options.Region, Options.AccountId, definition, definitionJson);
     }
 
     /// <summary>
@@ -131,9 +135,32 @@ public sealed class StepFunctionsEngine
         }
 
         execution.Start(mocks);
+        ExecutionStarted?.Invoke(execution);
         return execution;
     }
 
+    /// <summary>Raised once per execution StartExecution created (not for an idempotent repeat, not for a redrive).</summary>
+    public event Action<Execution>? ExecutionStarted;
+
+    /// <summary>
+    /// RedriveExecution: a FAILED, TIMED_OUT or ABORTED execution resumes, under the same ARN and with the same input,
+    /// at the top-level state that did not succeed; an inline Map there runs only the iterations that did not succeed.
+    /// </summary>
+    public Execution RedriveExecution(string executionArn)
+    {
+        var execution = DescribeExecution(executionArn);
+        execution.Redrive();
+        return execution;
+    }
+
+    /// <summary>The executions of one state machine, newest first (ListExecutions' order).</summary>
+    public IReadOnlyList<Execution> ListExecutions(string stateMachineArn)
+    {
+        lock (_lock)
+        {
+            return [.. _executions.Values.Where(e => e.StateMachine.Arn == stateMachineArn).OrderByDescending(e => e.StartDate).ThenByDescending(e => e.Sequence)];
+        }
+    }
     /// <summary>Starts an execution and waits for it to close.</summary>
     public async Task<Execution> RunAsync(StateMachine stateMachine, string inputJson, string? name = null, MockTestCase? mocks = null)
     {
@@ -193,9 +220,11 @@ public sealed class Execution
 {
     private readonly Lock _lock = new();
     private readonly List<HistoryEvent> _history = [];
-    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Action? _abort;
     private long _eventCount;
+    private MockTestCase? _mocks;
+    private static long s_sequence;
 
     internal Execution(StepFunctionsEngine engine, StateMachine stateMachine, string arn, string name, string inputJson, JsonNode? input, DateTimeOffset startDate)
     {
@@ -206,7 +235,11 @@ public sealed class Execution
         InputJson = inputJson;
         Input = input;
         StartDate = startDate;
+        Sequence = Interlocked.Increment(ref s_sequence);
     }
+
+    /// <summary>The most redrives the service allows one execution.</summary>
+    public const int MaxRedrives = 1000;
 
     public string Arn { get; }
 
@@ -228,8 +261,46 @@ public sealed class Execution
 
     public DateTimeOffset? StopDate { get; private set; }
 
-    /// <summary>Completes when the execution closes, whatever its status.</summary>
-    public Task Completion => _completion.Task;
+    /// <summary>Completes when the execution closes, whatever its status; after a redrive, when the redriven run closes.</summary>
+    public Task Completion
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _completion.Task;
+            }
+        }
+    }
+
+    /// <summary>How many times RedriveExecution resumed this execution.</summary>
+    public int RedriveCount { get; private set; }
+
+    public DateTimeOffset? RedriveDate { get; private set; }
+
+    /// <summary>Null when the execution may be redriven now; otherwise why not, as DescribeExecution's redriveStatusReason says it.</summary>
+    public string? NotRedrivableReason
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return Status switch
+                {
+                    ExecutionStatus.Running => "Execution is RUNNING and cannot be redriven",
+                    ExecutionStatus.Succeeded => "Execution is SUCCEEDED and cannot be redriven",
+                    _ when RedriveCount >= MaxRedrives => $"Execution has been redriven {MaxRedrives} times, the most allowed",
+                    _ => null,
+                };
+            }
+        }
+    }
+
+    /// <summary>Orders executions started within one clock tick (a virtual clock gives them all one start date).</summary>
+    internal long Sequence { get; }
+
+    /// <summary>Where a redrive resumes: the top-level state that was running when the execution closed, and its input.</summary>
+    internal ResumePoint? Resume { get; set; }
 
     public IReadOnlyList<HistoryEvent> History
     {
@@ -275,9 +346,49 @@ public sealed class Execution
 
     internal void Start(MockTestCase? mocks)
     {
-        var runner = new ExecutionRunner(this, mocks);
+        _mocks = mocks;
+        var runner = new ExecutionRunner(this, mocks, resume: null);
         _abort = runner.Abort;
         _ = Task.Run(runner.RunAsync);
+    }
+
+    internal void Redrive()
+    {
+        ExecutionRunner runner;
+        lock (_lock)
+        {
+            if (NotRedrivableReason is { } reason)
+            {
+                throw new StepFunctionsApiException("ExecutionNotRedrivable", $"{reason}: '{Arn}'");
+            }
+
+            // Without a resume point the execution closed before its first state (e.g. its input was refused): it starts over.
+            var resume = Resume ?? new ResumePoint(StateMachine.Definition.Graph.StartAt, Input?.DeepClone());
+            RedriveCount++;
+            RedriveDate = Engine.Options.TimeProvider.GetUtcNow();
+            Status = ExecutionStatus.Running;
+            OutputJson = null;
+            Error = null;
+            Cause = null;
+            StopDate = null;
+            _completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            runner = new ExecutionRunner(this, _mocks, resume);
+            _abort = runner.Abort;
+        }
+
+        _ = Task.Run(runner.RunAsync);
+    }
+
+    /// <summary>The id of the latest event; a redriven run continues the history after it.</summary>
+    internal long LastEventId
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _eventCount;
+            }
+        }
     }
 
     internal long Record(Lane lane, string type, JsonObject? details, bool force = false)
@@ -305,6 +416,7 @@ public sealed class Execution
 
     internal void Close(ExecutionStatus status, string? output, string? error, string? cause)
     {
+        TaskCompletionSource completion;
         lock (_lock)
         {
             Status = status;
@@ -316,8 +428,15 @@ public sealed class Execution
             }
 
             StopDate = Engine.Options.TimeProvider.GetUtcNow();
+            completion = _completion;
         }
 
-        _completion.TrySetResult();
+        completion.TrySetResult();
     }
 }
+
+/// <summary>
+/// A top-level state to resume at, with the input it was entered with; for an inline Map, the results of the iterations
+/// that succeeded (null where an iteration did not), so a redrive runs only the others.
+/// </summary>
+internal sealed record ResumePoint(string StateName, JsonNode? Input, JsonNode?[]? IterationResults = null, bool[]? IterationSucceeded = null);

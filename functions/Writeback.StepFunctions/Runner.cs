@@ -14,10 +14,15 @@ internal sealed class ExecutionRunner : IDisposable
     private readonly Lock _abortLock = new();
     private readonly JsonObject _executionContext;
     private readonly JsonObject _stateMachineContext;
+    private readonly ResumePoint? _resume;
+    private Lane? _topLane;
+    private ResumePoint? _current;
     private bool _disposed;
 
-    public ExecutionRunner(Execution execution, MockTestCase? mocks)
+    /// <param name="resume">Null for a new execution; where to continue for a redrive.</param>
+    public ExecutionRunner(Execution execution, MockTestCase? mocks, ResumePoint? resume)
     {
+        _resume = resume;
         _execution = execution;
         _engine = execution.Engine;
         _options = _engine.Options;
@@ -29,7 +34,7 @@ internal sealed class ExecutionRunner : IDisposable
             ["Name"] = execution.Name,
             ["RoleArn"] = $"arn:aws:iam::{_options.AccountId}:role/StepFunctionsLocal",
             ["StartTime"] = Json.FormatTimestamp(execution.StartDate),
-            ["RedriveCount"] = 0,
+            ["RedriveCount"] = execution.RedriveCount,
         };
         _stateMachineContext = new JsonObject { ["Id"] = execution.StateMachine.Arn, ["Name"] = execution.StateMachine.Name };
     }
@@ -58,16 +63,25 @@ internal sealed class ExecutionRunner : IDisposable
 
     public async Task RunAsync()
     {
-        var lane = new Lane(0);
+        var lane = new Lane(_execution.LastEventId);
+        _topLane = lane;
         var token = _abort.Token;
         try
         {
-            _execution.Record(lane, "ExecutionStarted", Details(("input", _execution.Input), ("roleArn", (JsonNode?)_executionContext["RoleArn"]!.DeepClone())));
+            if (_resume is null)
+            {
+                _execution.Record(lane, "ExecutionStarted", Details(("input", _execution.Input), ("roleArn", (JsonNode?)_executionContext["RoleArn"]!.DeepClone())));
+            }
+            else
+            {
+                _execution.Record(lane, "ExecutionRedriven", new JsonObject { ["redriveCount"] = _execution.RedriveCount });
+            }
+
             // The timer starts before the first state: on a virtual clock a long Wait must pass the deadline, not jump it.
             using var timerCts = new CancellationTokenSource();
             var timeout = _execution.StateMachine.Definition.TimeoutSeconds;
             var timer = timeout is null ? null : Delay(TimeSpan.FromSeconds(timeout.Value), sleep: false, timerCts.Token);
-            var run = RunGraphAsync(_execution.StateMachine.Definition.Graph, _execution.Input, lane, token);
+            var run = RunTopLevelAsync(_execution.StateMachine.Definition.Graph, lane, token);
             if (timer is not null)
             {
                 await Task.WhenAny(run, timer).ConfigureAwait(false);
@@ -109,6 +123,29 @@ internal sealed class ExecutionRunner : IDisposable
         finally
         {
             Dispose();
+        }
+    }
+
+    /// <summary>The execution's own states; each one's name and input are kept so that a redrive can resume at it.</summary>
+    private async Task<JsonNode?> RunTopLevelAsync(StateGraph graph, Lane lane, CancellationToken ct)
+    {
+        var name = _resume?.StateName ?? graph.StartAt;
+        var data = _resume is null ? _execution.Input : _resume.Input?.DeepClone();
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var state = graph.States[name];
+            // A redrive's first state keeps the Map progress of the run before; any later state starts fresh.
+            _current = _current is null && _resume is not null ? _resume : new ResumePoint(name, data?.DeepClone());
+            _execution.Resume = _current;
+            var (next, output) = await RunStateAsync(state, data, lane, ct).ConfigureAwait(false);
+            if (next is null)
+            {
+                return output;
+            }
+
+            name = next;
+            data = output;
         }
     }
 
@@ -498,10 +535,20 @@ internal sealed class ExecutionRunner : IDisposable
         var cap = _options.InlineMapConcurrencyCap;
         var concurrency = maxConcurrency == 0 ? cap : Math.Min(maxConcurrency, cap);
         var count = items.Count;
+        // Only the execution's own Map state is resumable by iteration; a nested Map reruns with the iteration holding it.
+        var topLevel = ReferenceEquals(lane, _topLane) && _current?.StateName == state.Name;
+        var prior = topLevel && _current!.IterationSucceeded is { } ok && ok.Length == count ? _current : null;
+        if (prior is not null)
+        {
+            // Used once: a Retry of this Map after the redrive runs every iteration, as any retry does.
+            _current = _current! with { IterationResults = null, IterationSucceeded = null };
+        }
+
         var started = _execution.Record(lane, "MapStateStarted", new JsonObject { ["length"] = count });
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         StatesException? failure = null;
         var results = new JsonNode?[count];
+        var succeeded = new bool[count];
         var next = -1;
 
         async Task Worker()
@@ -514,6 +561,13 @@ internal sealed class ExecutionRunner : IDisposable
                     return;
                 }
 
+                if (prior is not null && prior.IterationSucceeded![i])
+                {
+                    results[i] = prior.IterationResults![i]?.DeepClone();
+                    succeeded[i] = true;
+                    continue;
+                }
+
                 var iterationLane = new Lane(started);
                 var iteration = new JsonObject { ["name"] = state.Name, ["index"] = i };
                 try
@@ -524,6 +578,7 @@ internal sealed class ExecutionRunner : IDisposable
                         : state.ItemSelector.Evaluate(scope.With(effective, (i, items[i])));
                     results[i] = Json.Own(await RunGraphAsync(state.Processor!, itemInput, iterationLane, cts.Token).ConfigureAwait(false));
                     _execution.Record(iterationLane, "MapIterationSucceeded", (JsonObject)iteration.DeepClone());
+                    succeeded[i] = true;
                 }
                 catch (StatesException e)
                 {
@@ -539,7 +594,19 @@ internal sealed class ExecutionRunner : IDisposable
         }
 
         var workers = Enumerable.Range(0, Math.Min(concurrency, count)).Select(_ => Task.Run(Worker, CancellationToken.None)).ToArray();
-        await WhenAllIgnoringCancellation(workers, ct).ConfigureAwait(false);
+        try
+        {
+            await WhenAllIgnoringCancellation(workers, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (topLevel && (failure is not null || ct.IsCancellationRequested))
+            {
+                // The workers have all returned: what succeeded is kept for a redrive of this state.
+                _execution.Resume = _current! with { IterationResults = [.. results.Select(r => r?.DeepClone())], IterationSucceeded = succeeded };
+            }
+        }
+
         if (failure is not null)
         {
             _execution.Record(lane, "MapStateFailed", ErrorDetails(failure.Error, failure.Cause), force: true);

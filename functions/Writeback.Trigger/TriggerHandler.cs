@@ -66,11 +66,7 @@ public sealed class TriggerHandler : IFunctionHandler
     {
         ArgumentNullException.ThrowIfNull(http);
         var environment = TriggerEnvironment.Read(get, AppContext.BaseDirectory);
-        var starter = new StepFunctionsExecutionStarter(http, new StepFunctionsOptions
-        {
-            StateMachineArn = environment.StateMachineArn,
-            Region = environment.Region,
-        });
+        var starter = new StepFunctionsExecutionStarter(http, StepFunctionsOptions.FromEnvironment(get, environment.StateMachineArn, environment.Region));
         return new TriggerHandler(
             new TriggerOptions
             {

@@ -11,44 +11,53 @@ using Writeback.Core.Storage;
 using Writeback.Observability.History;
 using Writeback.Observability.Recording;
 using Writeback.StepFunctions;
+using Writeback.StepFunctions.Local;
 using Writeback.Trigger;
 using Writeback.Trigger.Auth;
 using Writeback.Trigger.Events;
+using Writeback.Trigger.Executions;
 
 namespace Writeback.Cli.Local;
 
 /// <summary>
-/// The AWS side on loopback: the trigger's Function URL, the local Step Functions engine running
-/// statemachines/writeback.asl.json, and the real step handlers writing to PostgreSQL.
+/// The AWS side on loopback: the trigger's Function URL; a Step Functions endpoint whose engine runs
+/// statemachines/writeback.asl.json under the name and ARN SAM gives it; and the real step handlers writing to
+/// PostgreSQL. The trigger starts executions over HTTP with the client it uses in the cloud.
 /// </summary>
 internal sealed class LocalAwsSide : IAsyncDisposable
 {
     /// <summary>The identity the local "Pub/Sub" pushes as; the trigger accepts tokens for this email only.</summary>
     public const string PushServiceAccount = "writeback-push@writeback-local.iam.gserviceaccount.com";
 
+    /// <summary>The stage the local stack stands in for: template.yaml's names are resolved with it.</summary>
+    public const string LocalStage = "dev";
+
+    /// <summary>Any key signs for the local endpoint; these are what the trigger signs with, whatever the user's shell holds.</summary>
+    public const string LocalAccessKey = "local";
+
     private readonly WebApplication _app;
     private readonly HttpClient _http;
 
-    private LocalAwsSide(WebApplication app, HttpClient http, Uri triggerUrl, StepFunctionsEngine engine, StateMachine stateMachine, LocalOidcIssuer issuer, LocalExecutionStarter starter)
+    private LocalAwsSide(WebApplication app, HttpClient http, Uri triggerUrl, StepFunctionsEndpoint stepFunctions, StateMachine stateMachine, LocalOidcIssuer issuer)
     {
         _app = app;
         _http = http;
         TriggerUrl = triggerUrl;
-        Engine = engine;
+        StepFunctions = stepFunctions;
         StateMachine = stateMachine;
         Issuer = issuer;
-        Starter = starter;
     }
 
     public Uri TriggerUrl { get; }
 
-    public StepFunctionsEngine Engine { get; }
+    /// <summary>The Step Functions endpoint (for the AWS CLI's --endpoint-url, or AWS_ENDPOINT_URL_SFN).</summary>
+    public StepFunctionsEndpoint StepFunctions { get; }
+
+    public StepFunctionsEngine Engine => StepFunctions.Service.Engine;
 
     public StateMachine StateMachine { get; }
 
     public LocalOidcIssuer Issuer { get; }
-
-    public LocalExecutionStarter Starter { get; }
 
     public static async Task<LocalAwsSide> StartAsync(LocalAwsSideOptions options, CancellationToken cancellationToken)
     {
@@ -61,12 +70,17 @@ internal sealed class LocalAwsSide : IAsyncDisposable
         {
             LambdaInvoker = new SfnLocalInvoker(LocalFunctions.Create(options.ConnectionString, SourcePolicy.LocalFolder(options.ExportsFolder)), TimeSpan.FromMinutes(15)),
         });
-        var stateMachine = engine.CreateStateMachine("writeback", definition);
-        var starter = new LocalExecutionStarter(engine, stateMachine);
         if (options.HistoryFolder is { } historyFolder)
         {
-            starter.Started += execution => _ = KeepHistoryAsync(execution, historyFolder);
+            engine.ExecutionStarted += execution => _ = KeepHistoryAsync(execution, historyFolder);
         }
+
+        var service = new LocalStepFunctionsService(engine);
+        var stateMachine = service.CreateStateMachine(
+            SfnSubstitutions.StateMachineName(ProjectPaths.Root, Path.GetFileName(definitionPath), "writeback-" + LocalStage),
+            definition,
+            $"arn:aws:iam::{engine.Options.AccountId}:role/writeback-{LocalStage}-state-machine");
+        var stepFunctions = await StepFunctionsEndpoint.StartAsync(service, options.StepFunctionsPort, cancellationToken);
 
         var issuer = LocalOidcIssuer.LoadOrCreate(options.IssuerKeyPath);
         var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
@@ -138,10 +152,26 @@ internal sealed class LocalAwsSide : IAsyncDisposable
                 Sources = SourcePolicy.LocalFolder(options.ExportsFolder),
             },
             issuer.CreateValidator(),
-            new RecordingExecutionStarter(starter, new TriggerRecorder(new RunHistory(options.ConnectionString))),
+            // The cloud's client, configured the way the cloud's is (StepFunctionsOptions.FromEnvironment), from values
+            // of this machine rather than the process environment: serve always talks to its own endpoint.
+            new RecordingExecutionStarter(
+                new StepFunctionsExecutionStarter(http, StepFunctionsOptions.FromEnvironment(
+                    LocalEnvironment(stepFunctions.Url), stateMachine.Arn, engine.Options.Region)),
+                new TriggerRecorder(new RunHistory(options.ConnectionString))),
             http);
 
-        return new LocalAwsSide(app, http, triggerUrl, engine, stateMachine, issuer, starter);
+        return new LocalAwsSide(app, http, triggerUrl, stepFunctions, stateMachine, issuer);
+    }
+
+    private static Func<string, string?> LocalEnvironment(Uri stepFunctionsUrl)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [StepFunctionsOptions.ServiceEndpointVariable] = stepFunctionsUrl.ToString(),
+            ["AWS_ACCESS_KEY_ID"] = LocalAccessKey,
+            ["AWS_SECRET_ACCESS_KEY"] = LocalAccessKey,
+        };
+        return name => values.GetValueOrDefault(name);
     }
 
     private static async Task AnswerAsync(HttpContext context, TriggerResponse response)
@@ -183,6 +213,7 @@ internal sealed class LocalAwsSide : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        await StepFunctions.DisposeAsync();
         _http.Dispose();
         Issuer.Dispose();
     }
@@ -201,6 +232,9 @@ internal sealed record LocalAwsSideOptions
 
     /// <summary>0 picks a free port.</summary>
     public int Port { get; init; }
+
+    /// <summary>The Step Functions endpoint's loopback port; 0 picks a free one.</summary>
+    public int StepFunctionsPort { get; init; }
 
     /// <summary>The local OIDC issuer's private key, shared by the publisher and the trigger (created on first use).</summary>
     public required string IssuerKeyPath { get; init; }

@@ -22,6 +22,39 @@ public sealed record StepFunctionsOptions
 
     /// <summary>Defaults to the SDK's credential chain (in Lambda: the function role from the environment).</summary>
     public AWSCredentials? Credentials { get; init; }
+
+    /// <summary>The AWS SDKs' service-specific endpoint override for Step Functions (service id "SFN").</summary>
+    public const string ServiceEndpointVariable = "AWS_ENDPOINT_URL_SFN";
+
+    /// <summary>The AWS SDKs' endpoint override for every service; the service-specific one wins.</summary>
+    public const string GlobalEndpointVariable = "AWS_ENDPOINT_URL";
+
+    /// <summary>"true" makes the SDKs ignore both overrides, and so does this client.</summary>
+    public const string IgnoreEndpointsVariable = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
+
+    /// <summary>
+    /// Options from an environment the way the AWS SDKs read it: the endpoint from <see cref="ServiceEndpointVariable"/>
+    /// or <see cref="GlobalEndpointVariable"/> (the regional endpoint when neither is set), keys from
+    /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN when both keys are there, else the SDK's chain.
+    /// The cloud trigger and the one in <c>writeback serve</c> are built by this one method; only the values differ.
+    /// </summary>
+    public static StepFunctionsOptions FromEnvironment(Func<string, string?> get, string stateMachineArn, string region)
+    {
+        ArgumentNullException.ThrowIfNull(get);
+        Uri? endpoint = null;
+        var url = get(ServiceEndpointVariable) is { Length: > 0 } service ? service : get(GlobalEndpointVariable);
+        if (url is { Length: > 0 } && !string.Equals(get(IgnoreEndpointsVariable), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            endpoint = Uri.TryCreate(url, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https"
+                ? parsed
+                : throw new InvalidOperationException($"The Step Functions endpoint override '{url}' is not an http(s) URL.");
+        }
+
+        AWSCredentials? credentials = get("AWS_ACCESS_KEY_ID") is { Length: > 0 } key && get("AWS_SECRET_ACCESS_KEY") is { Length: > 0 } secret
+            ? get("AWS_SESSION_TOKEN") is { Length: > 0 } token ? new SessionAWSCredentials(key, secret, token) : new BasicAWSCredentials(key, secret)
+            : null;
+        return new StepFunctionsOptions { StateMachineArn = stateMachineArn, Region = region, Endpoint = endpoint, Credentials = credentials };
+    }
 }
 
 /// <summary>

@@ -23,7 +23,7 @@ public sealed class LocalAwsSideTests(PostgresDatabase database) : IClassFixture
     {
         await using var aws = await StartAsync();
         var started = new List<Execution>();
-        aws.Starter.Started += started.Add;
+        aws.Engine.ExecutionStarted += started.Add;
         // One export time: the exporter finds its own manifest and publishes the very same event again.
         var (runner, _) = Runner(aws, new IssuerTokenSource(aws.Issuer, LocalAwsSide.PushServiceAccount), new FixedTime(DateTimeOffset.UtcNow));
 
@@ -59,7 +59,7 @@ public sealed class LocalAwsSideTests(PostgresDatabase database) : IClassFixture
     {
         await using var aws = await StartAsync(db);
         var started = new List<Execution>();
-        aws.Starter.Started += started.Add;
+        aws.Engine.ExecutionStarted += started.Add;
         var runner = Runner(aws, new IssuerTokenSource(aws.Issuer, LocalAwsSide.PushServiceAccount), new FixedTime(DateTimeOffset.UtcNow));
 
         // The first delivery's execution fails: a shard's bytes no longer match the manifest's checksum.
@@ -86,11 +86,47 @@ public sealed class LocalAwsSideTests(PostgresDatabase database) : IClassFixture
         Assert.Equal(first.Rows, await CountAsync(db, "dashboard.class_daily"));
     }
     [Fact]
+    public async Task The_trigger_in_serve_starts_the_execution_over_http_at_the_step_functions_endpoint_which_the_aws_cli_reads()
+    {
+        // A database of its own, so the batch really loads rather than being found applied already.
+        var own = new PostgresDatabase();
+        await own.InitializeAsync();
+        try
+        {
+            await using var aws = await StartAsync(own);
+            var answered = new System.Collections.Concurrent.ConcurrentQueue<(string Action, int Status)>();
+            aws.StepFunctions.Answered += (action, status) => answered.Enqueue((action, status));
+            var started = new List<Execution>();
+            aws.Engine.ExecutionStarted += started.Add;
+            var runner = Runner(aws, new IssuerTokenSource(aws.Issuer, LocalAwsSide.PushServiceAccount));
+
+            var batch = await runner.RunAsync("class_summary", Day);
+            var execution = Assert.Single(started);
+            await execution.Completion;
+
+            // The trigger looked the first attempt up (none yet: 400 ExecutionDoesNotExist), then started it, both over HTTP.
+            Assert.Equal([("DescribeExecution", 400), ("StartExecution", 200)], answered.Take(2));
+            Assert.Equal("arn:aws:states:us-east-1:000000000000:stateMachine:writeback-dev", aws.StateMachine.Arn);
+            var described = await AwsCli.StepFunctionsAsync(aws.StepFunctions.Url, "describe-execution", "--execution-arn", execution.Arn);
+            Assert.True(described.ExitCode == 0, described.Stderr);
+            Assert.Equal("SUCCEEDED", (string?)described.Json["status"]);
+            Assert.Equal(batch.BatchId, (string?)System.Text.Json.Nodes.JsonNode.Parse((string)described.Json["input"]!)!["batchId"]);
+            var machines = await AwsCli.StepFunctionsAsync(aws.StepFunctions.Url, "list-state-machines");
+            Assert.Equal(["writeback-dev"], machines.Json["stateMachines"]!.AsArray().Select(m => (string)m!["name"]!));
+            Assert.Equal(batch.Rows, await CountAsync(own, "dashboard.class_daily"));
+        }
+        finally
+        {
+            await own.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_push_signed_by_another_key_is_refused_and_starts_nothing()
     {
         await using var aws = await StartAsync();
         var started = 0;
-        aws.Starter.Started += _ => started++;
+        aws.Engine.ExecutionStarted += _ => started++;
         using var stranger = LocalOidcIssuer.Create();
         var runner = Runner(aws, new IssuerTokenSource(stranger, LocalAwsSide.PushServiceAccount));
 

@@ -1,0 +1,174 @@
+using Writeback.StepFunctions.Local.Wire;
+
+namespace Writeback.StepFunctions.Local;
+
+/// <summary>State machines: created, updated, described, listed and deleted; Standard only.</summary>
+public sealed partial class LocalStepFunctionsService
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, Registered> _machines = new(StringComparer.Ordinal);
+
+    /// <summary>The role a state machine created without one reports (the service requires one; a person at a CLI may omit it).</summary>
+    private string DefaultRoleArn => $"arn:aws:iam::{Engine.Options.AccountId}:role/StepFunctionsLocal";
+
+    /// <summary>
+    /// Creates (or, with the same definition and role, returns) a state machine, as CreateStateMachine does.
+    /// </summary>
+    /// <exception cref="StepFunctionsApiException">InvalidName, InvalidDefinition, StateMachineAlreadyExists.</exception>
+    public StateMachine CreateStateMachine(string name, string definition, string? roleArn = null)
+    {
+        if (name.Length is 0 or > 80 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        {
+            throw new StepFunctionsApiException(SfnErrors.InvalidName, $"Invalid Name: '{name}' (use 1 to 80 characters of [0-9A-Za-z_-])");
+        }
+
+        var machine = Parse(name, definition);
+        var role = roleArn ?? DefaultRoleArn;
+        lock (_lock)
+        {
+            if (_machines.TryGetValue(machine.Arn, out var existing))
+            {
+                // Same name, definition and role is idempotent on the service; anything else is a conflict.
+                if (existing.Machine.DefinitionJson == definition && existing.RoleArn == role)
+                {
+                    return existing.Machine;
+                }
+
+                throw new StepFunctionsApiException(SfnErrors.StateMachineAlreadyExists, $"State Machine Already Exists: '{machine.Arn}'");
+            }
+
+            _machines[machine.Arn] = new Registered(machine, role, Engine.Options.TimeProvider.GetUtcNow());
+        }
+
+        return machine;
+    }
+
+    /// <summary>The state machine with this ARN as it is now (an update gives new executions the new definition).</summary>
+    public StateMachine DescribeStateMachine(string stateMachineArn) => Find(stateMachineArn).Machine;
+
+    private CreateStateMachineResponse CreateStateMachine(CreateStateMachineRequest request)
+    {
+        RequireStandard(request.Type);
+        var machine = CreateStateMachine(Required(request.Name, "name"), Required(request.Definition, "definition"), request.RoleArn);
+        return new CreateStateMachineResponse(machine.Arn, Epoch(Find(machine.Arn).Created));
+    }
+
+    private UpdateStateMachineResponse UpdateStateMachine(UpdateStateMachineRequest request)
+    {
+        var arn = Required(request.StateMachineArn, "stateMachineArn");
+        if (request.Definition is null && request.RoleArn is null)
+        {
+            throw new StepFunctionsApiException(SfnErrors.Validation, "Either the definition or the roleArn must be specified");
+        }
+
+        var current = Find(arn);
+        // Executions already started keep the definition they started with, as on the service.
+        var machine = request.Definition is null ? current.Machine : Parse(current.Machine.Name, request.Definition);
+        var updated = Engine.Options.TimeProvider.GetUtcNow();
+        lock (_lock)
+        {
+            _machines[arn] = current with { Machine = machine, RoleArn = request.RoleArn ?? current.RoleArn, Updated = updated };
+        }
+
+        return new UpdateStateMachineResponse(Epoch(updated));
+    }
+
+    private DescribeStateMachineResponse DescribeStateMachine(StateMachineArnRequest request)
+    {
+        var registered = Find(Required(request.StateMachineArn, "stateMachineArn"));
+        return new DescribeStateMachineResponse(registered.Machine.Arn, registered.Machine.Name, "ACTIVE", registered.Machine.DefinitionJson,
+            registered.RoleArn, "STANDARD", Epoch(registered.Created));
+    }
+
+    private ListStateMachinesResponse ListStateMachines(ListStateMachinesRequest request)
+    {
+        List<Registered> all;
+        lock (_lock)
+        {
+            all = [.. _machines.Values.OrderBy(m => m.Machine.Name, StringComparer.Ordinal)];
+        }
+
+        var (page, next) = PageToken.Page(all, request.NextToken, "ListStateMachines", PageSize(request.MaxResults));
+        return new ListStateMachinesResponse([.. page.Select(m => new StateMachineListItem(m.Machine.Arn, m.Machine.Name, "STANDARD", Epoch(m.Created)))], next);
+    }
+
+    private EmptyResponse DeleteStateMachine(StateMachineArnRequest request)
+    {
+        var arn = Required(request.StateMachineArn, "stateMachineArn");
+        CheckArn(arn, "stateMachine");
+        lock (_lock)
+        {
+            // Deleting an unknown state machine succeeds on the service; its executions stay describable.
+            _machines.Remove(arn);
+        }
+
+        return new EmptyResponse();
+    }
+
+    private ValidateStateMachineDefinitionResponse ValidateStateMachineDefinition(ValidateStateMachineDefinitionRequest request)
+    {
+        RequireStandard(request.Type);
+        try
+        {
+            StateMachineDefinition.Parse(Required(request.Definition, "definition"));
+            return new ValidateStateMachineDefinitionResponse("OK", [], false);
+        }
+        catch (InvalidDefinitionException e)
+        {
+            return new ValidateStateMachineDefinitionResponse("FAIL", [.. e.Errors.Select(m => new ValidationDiagnostic("ERROR", "SCHEMA_VALIDATION_FAILED", m))], false);
+        }
+    }
+
+    private StateMachine Parse(string name, string definition)
+    {
+        try
+        {
+            return Engine.CreateStateMachine(name, definition);
+        }
+        catch (InvalidDefinitionException e)
+        {
+            throw new StepFunctionsApiException(SfnErrors.InvalidDefinition, $"Invalid State Machine Definition: '{string.Join("; ", e.Errors)}'");
+        }
+    }
+
+    private Registered Find(string stateMachineArn)
+    {
+        CheckArn(stateMachineArn, "stateMachine");
+        lock (_lock)
+        {
+            return _machines.TryGetValue(stateMachineArn, out var registered)
+                ? registered
+                : throw new StepFunctionsApiException(SfnErrors.StateMachineDoesNotExist, $"State Machine Does Not Exist: '{stateMachineArn}'");
+        }
+    }
+
+    private Registered? FindOrNull(string stateMachineArn)
+    {
+        lock (_lock)
+        {
+            return _machines.GetValueOrDefault(stateMachineArn);
+        }
+    }
+
+    /// <summary><c>arn:aws:states:{region}:{account}:{kind}:…</c>, else InvalidArn (the service checks the shape before it looks).</summary>
+    private static void CheckArn(string arn, string kind)
+    {
+        var parts = arn.Split(':');
+        var expected = kind == "execution" ? 8 : 7;
+        if (parts.Length != expected || parts[0] != "arn" || parts[2] != "states" || parts[5] != kind || parts.Any(p => p.Length == 0))
+        {
+            throw new StepFunctionsApiException(SfnErrors.InvalidArn, $"Invalid Arn: 'Resource type not valid in this context: {arn}'");
+        }
+    }
+
+    private static void RequireStandard(string? type)
+    {
+        if (type is not (null or "STANDARD"))
+        {
+            throw new StepFunctionsApiException(SfnErrors.StateMachineTypeNotSupported,
+                $"State machine type '{type}' is not served locally; the writeback workflow is a STANDARD state machine.");
+        }
+    }
+
+    private sealed record Registered(StateMachine Machine, string RoleArn, DateTimeOffset Created, DateTimeOffset? Updated = null);
+}

@@ -1,0 +1,94 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Writeback.StepFunctions.Local.Wire;
+
+namespace Writeback.StepFunctions.Local;
+
+/// <summary>
+/// The Step Functions API actions this project uses, answered by the project's engine with the service's rules and
+/// error names. Only Standard state machines, only the ASL the engine runs; every other action is refused by name.
+/// </summary>
+public sealed partial class LocalStepFunctionsService
+{
+    /// <summary>What the trigger, the AWS CLI and a person debugging a batch call; nothing else is served.</summary>
+    public static IReadOnlyList<string> Actions { get; } =
+    [
+        "CreateStateMachine", "UpdateStateMachine", "DescribeStateMachine", "ListStateMachines", "DeleteStateMachine",
+        "ValidateStateMachineDefinition", "StartExecution", "DescribeExecution", "DescribeStateMachineForExecution",
+        "ListExecutions", "GetExecutionHistory", "StopExecution", "RedriveExecution",
+    ];
+
+    private readonly Dictionary<string, Func<byte[], CancellationToken, Task<byte[]>>> _actions;
+
+    public LocalStepFunctionsService(StepFunctionsEngine engine)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        Engine = engine;
+        _actions = new(StringComparer.Ordinal)
+        {
+            ["CreateStateMachine"] = Action(SfnJson.Default.CreateStateMachineRequest, SfnJson.Default.CreateStateMachineResponse, CreateStateMachine),
+            ["UpdateStateMachine"] = Action(SfnJson.Default.UpdateStateMachineRequest, SfnJson.Default.UpdateStateMachineResponse, UpdateStateMachine),
+            ["DescribeStateMachine"] = Action(SfnJson.Default.StateMachineArnRequest, SfnJson.Default.DescribeStateMachineResponse, DescribeStateMachine),
+            ["ListStateMachines"] = Action(SfnJson.Default.ListStateMachinesRequest, SfnJson.Default.ListStateMachinesResponse, ListStateMachines),
+            ["DeleteStateMachine"] = Action(SfnJson.Default.StateMachineArnRequest, SfnJson.Default.EmptyResponse, DeleteStateMachine),
+            ["ValidateStateMachineDefinition"] = Action(SfnJson.Default.ValidateStateMachineDefinitionRequest, SfnJson.Default.ValidateStateMachineDefinitionResponse, ValidateStateMachineDefinition),
+            ["StartExecution"] = Action(SfnJson.Default.StartExecutionRequest, SfnJson.Default.StartExecutionResponse, StartExecution),
+            ["DescribeExecution"] = Action(SfnJson.Default.DescribeExecutionRequest, SfnJson.Default.DescribeExecutionResponse, DescribeExecution),
+            ["DescribeStateMachineForExecution"] = Action(SfnJson.Default.ExecutionArnRequest, SfnJson.Default.DescribeStateMachineForExecutionResponse, DescribeStateMachineForExecution),
+            ["ListExecutions"] = Action(SfnJson.Default.ListExecutionsRequest, SfnJson.Default.ListExecutionsResponse, ListExecutions),
+            ["GetExecutionHistory"] = Action(SfnJson.Default.GetExecutionHistoryRequest, SfnJson.Default.GetExecutionHistoryResponse, GetExecutionHistory),
+            ["StopExecution"] = Action(SfnJson.Default.StopExecutionRequest, SfnJson.Default.StopExecutionResponse, StopExecutionAsync),
+            ["RedriveExecution"] = Action(SfnJson.Default.RedriveExecutionRequest, SfnJson.Default.RedriveExecutionResponse, RedriveExecution),
+        };
+    }
+
+    public StepFunctionsEngine Engine { get; }
+
+    /// <summary>Runs one action on its JSON body; the answer's JSON body, or a <see cref="StepFunctionsApiException"/>.</summary>
+    public Task<byte[]> InvokeAsync(string action, byte[] body, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return _actions.TryGetValue(action, out var handler)
+            ? handler(body, cancellationToken)
+            : throw new StepFunctionsApiException(SfnErrors.UnknownOperation,
+                $"{action} is not an action this local Step Functions serves; it serves {string.Join(", ", Actions)}.");
+    }
+
+    private static Func<byte[], CancellationToken, Task<byte[]>> Action<TRequest, TResponse>(
+        JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType, Func<TRequest, TResponse> handle) =>
+        Action(requestType, responseType, (request, _) => Task.FromResult(handle(request)));
+
+    private static Func<byte[], CancellationToken, Task<byte[]>> Action<TRequest, TResponse>(
+        JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType, Func<TRequest, CancellationToken, Task<TResponse>> handle) =>
+        async (body, cancellationToken) =>
+        {
+            TRequest? request;
+            try
+            {
+                // The service treats an empty body as an empty request (then reports the missing members).
+                request = body.Length == 0 ? JsonSerializer.Deserialize("{}", requestType) : JsonSerializer.Deserialize(body, requestType);
+            }
+            catch (JsonException e)
+            {
+                throw new StepFunctionsApiException(SfnErrors.Serialization, $"The request body is not the action's JSON: {e.Message}");
+            }
+
+            var response = await handle(request ?? throw new StepFunctionsApiException(SfnErrors.Serialization, "The request body is null."), cancellationToken);
+            return JsonSerializer.SerializeToUtf8Bytes(response, responseType);
+        };
+
+    private static double Epoch(DateTimeOffset time) => time.ToUnixTimeMilliseconds() / 1000.0;
+
+    private static string Required(string? value, string member) =>
+        value is { Length: > 0 } ? value : throw new StepFunctionsApiException(SfnErrors.Validation,
+            $"1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null");
+
+    /// <summary>maxResults: 0 or absent means the default page (100); the service allows up to 1000.</summary>
+    private static int PageSize(int? maxResults) => maxResults switch
+    {
+        null or 0 => 100,
+        < 0 or > 1000 => throw new StepFunctionsApiException(SfnErrors.Validation,
+            $"1 validation error detected: Value '{maxResults}' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 1000"),
+        var n => n.Value,
+    };
+}

@@ -1,0 +1,32 @@
+using System.Text.Json.Serialization;
+
+namespace Writeback.StepFunctions.Local.Wire;
+
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CreateStateMachineRequest))]
+[JsonSerializable(typeof(UpdateStateMachineRequest))]
+[JsonSerializable(typeof(StateMachineArnRequest))]
+[JsonSerializable(typeof(ListStateMachinesRequest))]
+[JsonSerializable(typeof(ValidateStateMachineDefinitionRequest))]
+[JsonSerializable(typeof(StartExecutionRequest))]
+[JsonSerializable(typeof(DescribeExecutionRequest))]
+[JsonSerializable(typeof(ExecutionArnRequest))]
+[JsonSerializable(typeof(ListExecutionsRequest))]
+[JsonSerializable(typeof(GetExecutionHistoryRequest))]
+[JsonSerializable(typeof(StopExecutionRequest))]
+[JsonSerializable(typeof(RedriveExecutionRequest))]
+[JsonSerializable(typeof(CreateStateMachineResponse))]
+[JsonSerializable(typeof(UpdateStateMachineResponse))]
+[JsonSerializable(typeof(DescribeStateMachineResponse))]
+[JsonSerializable(typeof(ListStateMachinesResponse))]
+[JsonSerializable(typeof(EmptyResponse))]
+[JsonSerializable(typeof(ValidateStateMachineDefinitionResponse))]
+[JsonSerializable(typeof(StartExecutionResponse))]
+[JsonSerializable(typeof(DescribeExecutionResponse))]
+[JsonSerializable(typeof(DescribeStateMachineForExecutionResponse))]
+[JsonSerializable(typeof(ListExecutionsResponse))]
+[JsonSerializable(typeof(GetExecutionHistoryResponse))]
+[JsonSerializable(typeof(StopExecutionResponse))]
+[JsonSerializable(typeof(RedriveExecutionResponse))]
+[JsonSerializable(typeof(ErrorResponse))]
+internal sealed partial class SfnJson : JsonSerializerContext;

@@ -1,0 +1,206 @@
+using System.Text.Json.Nodes;
+using Writeback.Testing;
+
+namespace Writeback.StepFunctions.Local.Tests;
+
+/// <summary>The real AWS CLI as the judge of the local Step Functions endpoint: what it sends, and what it makes of the answers.</summary>
+public sealed class AwsCliTests : IAsyncLifetime
+{
+    private const string Role = "arn:aws:iam::000000000000:role/test";
+
+    /// <summary>Succeeds, or fails when the input says <c>{"fail": true}</c>.</summary>
+    private const string PassOrFail = """
+        {"StartAt":"Route","States":{
+          "Route":{"Type":"Choice","Choices":[{"Variable":"$.fail","IsPresent":true,"Next":"Boom"}],"Default":"Fine"},
+          "Boom":{"Type":"Fail","Error":"Test.Failed","Cause":"asked to fail"},
+          "Fine":{"Type":"Pass","Result":{"ok":true},"End":true}}}
+        """;
+
+    /// <summary>A Map over three items, one at a time, whose item 2 fails until the execution is redriven.</summary>
+    private const string MapFailingOnFirstRun = """
+        {"StartAt":"Before","States":{
+          "Before":{"Type":"Pass","Result":{"items":[1,2,3]},"Next":"Each"},
+          "Each":{"Type":"Map","ItemsPath":"$.items","MaxConcurrency":1,"End":true,
+            "ItemProcessor":{"StartAt":"Check","States":{
+              "Check":{"Type":"Choice","Choices":[{"And":[{"Variable":"$","NumericEquals":2},{"Variable":"$$.Execution.RedriveCount","NumericEquals":0}],"Next":"Boom"}],"Default":"Done"},
+              "Boom":{"Type":"Fail","Error":"Item.Failed"},
+              "Done":{"Type":"Pass","Parameters":{"item.$":"$","ranInRedrive.$":"$$.Execution.RedriveCount"},"End":true}}}}}}
+        """;
+
+    private StepFunctionsEngine _engine = null!;
+    private StepFunctionsEndpoint _endpoint = null!;
+
+    public async Task InitializeAsync()
+    {
+        _engine = new StepFunctionsEngine();
+        _endpoint = await StepFunctionsEndpoint.StartAsync(new LocalStepFunctionsService(_engine), 0, CancellationToken.None);
+    }
+
+    public async Task DisposeAsync() => await _endpoint.DisposeAsync();
+
+    [Fact]
+    public async Task The_aws_cli_starts_describes_and_lists_executions_by_status_and_by_page()
+    {
+        var machine = await CreateAsync("listing", PassOrFail);
+        foreach (var (name, input) in new[] { ("ok-1", "{}"), ("bad-1", """{"fail":true}"""), ("ok-2", "{}") })
+        {
+            var started = await Cli("start-execution", "--state-machine-arn", machine, "--name", name, "--input", input);
+            Assert.EndsWith($":execution:listing:{name}", (string)started["executionArn"]!);
+            await Closed((string)started["executionArn"]!);
+        }
+
+        var described = await Cli("describe-execution", "--execution-arn", Arn("listing", "bad-1"));
+        Assert.Equal("FAILED", (string?)described["status"]);
+        Assert.Equal("Test.Failed", (string?)described["error"]);
+        Assert.Equal("""{"fail":true}""", (string?)described["input"]);
+        Assert.Equal("REDRIVABLE", (string?)described["redriveStatus"]);
+        // CLI v1 prints the wire's epoch seconds as they came (its cli_timestamp_format "none"): numbers, stop not before start.
+        Assert.True((double)described["stopDate"]! >= (double)described["startDate"]!);
+        Assert.InRange((double)described["startDate"]!, DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds());
+
+        var succeeded = await Cli("list-executions", "--state-machine-arn", machine, "--status-filter", "SUCCEEDED");
+        Assert.Equal(["ok-2", "ok-1"], Names(succeeded["executions"]));
+
+        // One item per request: the CLI follows the endpoint's nextToken until the listing ends.
+        var paged = await Cli("list-executions", "--state-machine-arn", machine, "--page-size", "1");
+        Assert.Equal(["ok-2", "bad-1", "ok-1"], Names(paged["executions"]));
+
+        var first = await Cli("list-executions", "--state-machine-arn", machine, "--max-items", "2");
+        Assert.Equal(["ok-2", "bad-1"], Names(first["executions"]));
+        var rest = await Cli("list-executions", "--state-machine-arn", machine, "--max-items", "2", "--starting-token", (string)first["NextToken"]!);
+        Assert.Equal(["ok-1"], Names(rest["executions"]));
+        Assert.Null(rest["NextToken"]);
+    }
+
+    [Fact]
+    public async Task The_aws_cli_reads_an_execution_history_in_order_in_reverse_by_pages_and_without_data()
+    {
+        var machine = await CreateAsync("history", PassOrFail);
+        var arn = (string)(await Cli("start-execution", "--state-machine-arn", machine, "--name", "h-1", "--input", """{"secret":"s3cr3t"}"""))["executionArn"]!;
+        await Closed(arn);
+        var expected = _engine.FindExecution(arn)!.History.Select(e => e.Type).ToList();
+
+        var all = await Cli("get-execution-history", "--execution-arn", arn, "--page-size", "2");
+        Assert.Equal(expected, Types(all));
+        Assert.Equal(Enumerable.Range(1, expected.Count).Select(i => (long)i), all["events"]!.AsArray().Select(e => (long)e!["id"]!));
+
+        var reversed = await Cli("get-execution-history", "--execution-arn", arn, "--reverse-order", "--max-items", "2");
+        Assert.Equal(["ExecutionSucceeded", "PassStateExited"], Types(reversed));
+        var older = await Cli("get-execution-history", "--execution-arn", arn, "--reverse-order", "--starting-token", (string)reversed["NextToken"]!);
+        Assert.Equal(Enumerable.Reverse(expected).Skip(2), Types(older));
+
+        var withData = await Cli("get-execution-history", "--execution-arn", arn);
+        var withoutData = await Cli("get-execution-history", "--execution-arn", arn, "--no-include-execution-data");
+        Assert.Contains("s3cr3t", withData.ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cr3t", withoutData.ToJsonString(), StringComparison.Ordinal);
+        Assert.Equal(expected, Types(withoutData));
+    }
+
+    [Fact]
+    public async Task The_aws_cli_stops_a_running_execution_which_then_reads_aborted_with_the_error_given()
+    {
+        var machine = await CreateAsync("stopping", """{"StartAt":"Sleep","States":{"Sleep":{"Type":"Wait","Seconds":3600,"End":true}}}""");
+        var arn = (string)(await Cli("start-execution", "--state-machine-arn", machine, "--name", "long-1"))["executionArn"]!;
+        Assert.Equal("RUNNING", (string?)(await Cli("describe-execution", "--execution-arn", arn))["status"]);
+
+        var stopped = await Cli("stop-execution", "--execution-arn", arn, "--error", "Operator.Stop", "--cause", "stopped from the CLI");
+        Assert.NotNull(stopped["stopDate"]);
+
+        var described = await Cli("describe-execution", "--execution-arn", arn);
+        Assert.Equal("ABORTED", (string?)described["status"]);
+        Assert.Equal("Operator.Stop", (string?)described["error"]);
+        Assert.Equal("stopped from the CLI", (string?)described["cause"]);
+        Assert.Equal(["long-1"], Names((await Cli("list-executions", "--state-machine-arn", machine, "--status-filter", "ABORTED"))["executions"]));
+    }
+
+    [Fact]
+    public async Task The_aws_cli_redrives_a_failed_map_which_reruns_only_its_failed_iterations_and_a_succeeded_execution_is_refused()
+    {
+        var machine = await CreateAsync("redrive", MapFailingOnFirstRun);
+        var arn = (string)(await Cli("start-execution", "--state-machine-arn", machine, "--name", "r-1"))["executionArn"]!;
+        await Closed(arn);
+        Assert.Equal("FAILED", (string?)(await Cli("describe-execution", "--execution-arn", arn))["status"]);
+
+        var redriven = await Cli("redrive-execution", "--execution-arn", arn);
+        Assert.NotNull(redriven["redriveDate"]);
+        await Closed(arn);
+
+        var described = await Cli("describe-execution", "--execution-arn", arn);
+        Assert.Equal("SUCCEEDED", (string?)described["status"]);
+        Assert.Equal(arn, (string?)described["executionArn"]);
+        Assert.Equal(1, (int)described["redriveCount"]!);
+        Assert.Equal("NOT_REDRIVABLE", (string?)described["redriveStatus"]);
+        Assert.True(JsonNode.DeepEquals(
+            JsonNode.Parse("""[{"item":1,"ranInRedrive":0},{"item":2,"ranInRedrive":1},{"item":3,"ranInRedrive":1}]"""),
+            JsonNode.Parse((string)described["output"]!)));
+        var history = await Cli("get-execution-history", "--execution-arn", arn);
+        var events = history["events"]!.AsArray();
+        var redrivenAt = events.Select(e => (string)e!["type"]!).ToList().IndexOf("ExecutionRedriven");
+        Assert.Equal(1, (int)events[redrivenAt]!["executionRedrivenEventDetails"]!["redriveCount"]!);
+        var rerun = events.Skip(redrivenAt).Where(e => (string?)e!["type"] == "MapIterationStarted").Select(e => (int)e!["mapIterationStartedEventDetails"]!["index"]!);
+        Assert.Equal([1, 2], rerun);
+
+        var again = await AwsCli.StepFunctionsAsync(_endpoint.Url, "redrive-execution", "--execution-arn", arn);
+        Assert.NotEqual(0, again.ExitCode);
+        Assert.Contains("An error occurred (ExecutionNotRedrivable) when calling the RedriveExecution operation", again.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_aws_cli_validates_a_definition_ok_and_reports_an_invalid_one_as_fail_with_diagnostics()
+    {
+        var ok = await Cli("validate-state-machine-definition", "--definition", PassOrFail);
+        Assert.Equal("OK", (string?)ok["result"]);
+        Assert.Empty(ok["diagnostics"]!.AsArray());
+
+        var bad = await Cli("validate-state-machine-definition", "--definition", """{"StartAt":"Missing","States":{"P":{"Type":"Pass","End":true}}}""");
+        Assert.Equal("FAIL", (string?)bad["result"]);
+        var diagnostic = Assert.Single(bad["diagnostics"]!.AsArray())!;
+        Assert.Equal("ERROR", (string?)diagnostic["severity"]);
+        Assert.Contains("Missing", (string?)diagnostic["message"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_service_errors_reach_the_aws_cli_by_name_with_a_failing_exit_code()
+    {
+        var machine = await CreateAsync("errors", PassOrFail);
+        var arn = (string)(await Cli("start-execution", "--state-machine-arn", machine, "--name", "once", "--input", "{}"))["executionArn"]!;
+        await Closed(arn);
+
+        var cases = new (string Error, string Operation, string[] Args)[]
+        {
+            ("ExecutionAlreadyExists", "StartExecution", ["start-execution", "--state-machine-arn", machine, "--name", "once", "--input", "{}"]),
+            ("ExecutionDoesNotExist", "DescribeExecution", ["describe-execution", "--execution-arn", Arn("errors", "never")]),
+            ("StateMachineDoesNotExist", "StartExecution", ["start-execution", "--state-machine-arn", machine + "-gone"]),
+            ("InvalidDefinition", "CreateStateMachine", ["create-state-machine", "--name", "broken", "--role-arn", Role, "--definition", """{"StartAt":"X","States":{}}"""]),
+            ("ValidationException", "ListExecutions", ["list-executions", "--state-machine-arn", machine, "--status-filter", "SLEEPING"]),
+            ("InvalidArn", "DescribeExecution", ["describe-execution", "--execution-arn", "not-an-arn"]),
+            ("UnknownOperationException", "CreateActivity", ["create-activity", "--name", "worker"]),
+        };
+        foreach (var (error, operation, args) in cases)
+        {
+            var result = await AwsCli.StepFunctionsAsync(_endpoint.Url, args);
+
+            Assert.True(result.ExitCode != 0, $"{error}: exit 0, {result.Stdout}");
+            Assert.Contains($"An error occurred ({error}) when calling the {operation} operation", result.Stderr, StringComparison.Ordinal);
+        }
+    }
+
+    private async Task<string> CreateAsync(string name, string definition) =>
+        (string)(await Cli("create-state-machine", "--name", name, "--role-arn", Role, "--definition", definition))["stateMachineArn"]!;
+
+    private async Task<JsonNode> Cli(params string[] args)
+    {
+        var result = await AwsCli.StepFunctionsAsync(_endpoint.Url, args);
+        Assert.True(result.ExitCode == 0, $"aws stepfunctions {string.Join(' ', args)} exited {result.ExitCode}: {result.Stderr}");
+        return result.Json;
+    }
+
+    /// <summary>Waits for the engine to close the execution, so the CLI's next answer is not a race with it.</summary>
+    private Task Closed(string executionArn) => _engine.FindExecution(executionArn)!.Completion;
+
+    private static string Arn(string machine, string execution) => $"arn:aws:states:us-east-1:000000000000:execution:{machine}:{execution}";
+
+    private static List<string> Names(JsonNode? executions) => [.. executions!.AsArray().Select(e => (string)e!["name"]!)];
+
+    private static List<string> Types(JsonNode history) => [.. history["events"]!.AsArray().Select(e => (string)e!["type"]!)];
+}
