@@ -8,7 +8,8 @@ internal static class ServeCommand
     public static Command Create()
     {
         var port = new Option<int>("--port") { Description = "Loopback port for the trigger's Function URL; 0 picks a free one.", DefaultValueFactory = _ => 0 };
-        var command = new Command("serve", "Host the AWS side on loopback: the trigger's Function URL, the local Step Functions engine and the real handlers.") { port };
+        var artifacts = new Option<string?>("--artifacts") { Description = "Run the functions from the Native AOT bootstrap in this folder (./writeback build-artifacts linux-x64 writes artifacts/linux-x64), exactly as deployed; default: the writers' JIT build." };
+        var command = new Command("serve", "Host the AWS side on loopback: the trigger's Function URL, the local Step Functions engine and the functions as processes behind the local Lambda Invoke API.") { port, artifacts };
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (Environment.GetEnvironmentVariable("WRITEBACK_PG") is not { Length: > 0 } connectionString)
@@ -17,6 +18,7 @@ internal static class ServeCommand
                 return 2;
             }
 
+            using var functionLog = FunctionLog.Open(Path.Combine(ProjectPaths.State, "functions.log"));
             await using var aws = await LocalAwsSide.StartAsync(
                 new LocalAwsSideOptions
                 {
@@ -25,6 +27,9 @@ internal static class ServeCommand
                     IssuerKeyPath = ProjectPaths.IssuerKey(ProjectPaths.State),
                     ExportsFolder = ProjectPaths.Exports(ProjectPaths.State),
                     HistoryFolder = ProjectPaths.ExecutionHistories(ProjectPaths.State),
+                    Lambda = parse.GetValue(artifacts) is null ? LambdaMode.JitProcesses : LambdaMode.ArtifactProcesses,
+                    Artifacts = parse.GetValue(artifacts),
+                    FunctionLog = functionLog.Write,
                 },
                 cancellationToken);
             var urlFile = Path.Combine(ProjectPaths.State, "serve.url");
@@ -35,6 +40,7 @@ internal static class ServeCommand
             // Scripts read the URL from a pipe while we keep running: don't leave it in a buffer.
             await Console.Out.FlushAsync(cancellationToken);
             Console.Error.WriteLine($"writeback serve: trigger listening on {aws.TriggerUrl} (POST a Pub/Sub push envelope with an OIDC bearer token)");
+            Console.Error.WriteLine($"writeback serve: functions: {aws.Lambda.Description}; their output goes to {Path.GetRelativePath(ProjectPaths.Root, functionLog.Path)}");
             Console.Error.WriteLine($"writeback serve: executions at {aws.TriggerUrl}executions/<name>; histories in {Path.GetRelativePath(ProjectPaths.Root, ProjectPaths.ExecutionHistories(ProjectPaths.State))}");
             Console.Error.WriteLine("writeback serve: push a batch with `./writeback aggregate --dataset student_dashboard --date YYYY-MM-DD`; Ctrl-C stops.");
             try
