@@ -56,3 +56,18 @@ if ! command -v chromium >/dev/null 2>&1 && [[ ! -x /usr/bin/chromium ]]; then
         exit 1
     fi
 fi
+
+# Native AOT (tests/Writeback.Cli.Tests/Lambda: the writers' bootstrap is published and run on a real batch) links with
+# clang and needs zlib's headers (Debian packages clang, zlib1g-dev).
+aot_missing=()
+command -v clang >/dev/null 2>&1 || aot_missing+=(clang)
+[[ -e /usr/include/zlib.h ]] || aot_missing+=(zlib1g-dev)
+if ((${#aot_missing[@]})); then
+    if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "writeback: installing ${aot_missing[*]} for the Native AOT test…" >&2
+        apt-get install -y --no-install-recommends "${aot_missing[@]}" >&2 || { apt-get update >&2 && apt-get install -y --no-install-recommends "${aot_missing[@]}" >&2; }
+    else
+        echo "writeback: ${aot_missing[*]} missing; install them (apt-get install -y clang zlib1g-dev) so the Native AOT test can publish the writers." >&2
+        exit 1
+    fi
+fi

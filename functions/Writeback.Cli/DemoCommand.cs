@@ -13,9 +13,11 @@ internal static class DemoCommand
         var size = new Option<string>("--size") { Description = "Sample warehouse size: small, medium (≥ 1M result rows) or large.", DefaultValueFactory = _ => "small" };
         var date = new Option<string?>("--date") { Description = "Business date (yyyy-MM-dd); default: yesterday (UTC)." };
         var seed = new Option<long>("--seed") { Description = "Seed of the generated sample warehouse.", DefaultValueFactory = _ => SampleWarehouse.DefaultSeed };
+        var artifacts = new Option<string?>("--artifacts") { Description = "Run the Native AOT bootstrap from this folder (./writeback build-artifacts linux-x64 writes artifacts/linux-x64) instead of the JIT build." };
+        var inProcess = new Option<bool>("--in-process") { Description = "Call the handlers in this process instead of through the local Lambda service (to compare the cost of process invocation)." };
         var command = new Command("demo", "Run batches through the whole path on this machine: warehouse → Parquet shards → event → verified trigger → state machine → PostgreSQL.")
         {
-            size, date, seed,
+            size, date, seed, artifacts, inProcess,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -34,9 +36,21 @@ internal static class DemoCommand
                 return Fail("WRITEBACK_PG is not set. Run the demo as `./writeback demo`, which starts the project's PostgreSQL, or set WRITEBACK_PG to a connection string.");
             }
 
+            var mode = parse.GetValue(inProcess) ? LambdaMode.InProcess : parse.GetValue(artifacts) is null ? LambdaMode.JitProcesses : LambdaMode.ArtifactProcesses;
             Console.Error.WriteLine($"writeback demo: {warehouseSize.Name()} sample warehouse, business date {businessDate:yyyy-MM-dd}");
+            Console.Error.WriteLine(mode switch
+            {
+                LambdaMode.InProcess => "writeback demo: functions are called in this process (--in-process), not through the Lambda Invoke API",
+                LambdaMode.ArtifactProcesses => $"writeback demo: functions run as processes of the Native AOT bootstrap in {parse.GetValue(artifacts)}, invoked over the local Lambda Invoke API",
+                _ => "writeback demo: functions run as processes (the writers' JIT build, speaking the Lambda Runtime API), invoked over the local Lambda Invoke API",
+            });
+            using var functionLog = FunctionLog.Open(Path.Combine(ProjectPaths.State, "functions.log"));
             var outcome = await DemoRunner.RunAsync(
-                new DemoOptions { ConnectionString = connectionString, Size = warehouseSize, BusinessDate = businessDate, Seed = parse.GetValue(seed), StateFolder = ProjectPaths.State },
+                new DemoOptions
+                {
+                    ConnectionString = connectionString, Size = warehouseSize, BusinessDate = businessDate, Seed = parse.GetValue(seed), StateFolder = ProjectPaths.State,
+                    Lambda = mode, Artifacts = parse.GetValue(artifacts), FunctionLog = functionLog.Write,
+                },
                 new ConsoleProgress(),
                 cancellationToken);
             await PrintSummaryAsync(outcome, connectionString, businessDate, cancellationToken);
@@ -56,6 +70,7 @@ internal static class DemoCommand
         var w = outcome.Warehouse;
         var o = Console.Out;
         o.WriteLine();
+        o.WriteLine($"Functions  {outcome.Lambda}");
         o.WriteLine($"Warehouse  {w.Students:N0} students, {w.Classes:N0} classes, {w.Schools:N0} schools ({Relative(w.Path)}), ready in {Seconds(outcome.WarehouseDuration)}");
         foreach (var d in outcome.Datasets)
         {

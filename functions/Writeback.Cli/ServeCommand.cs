@@ -9,7 +9,8 @@ internal static class ServeCommand
     {
         var port = new Option<int>("--port") { Description = "Loopback port for the trigger's Function URL; 0 picks a free one.", DefaultValueFactory = _ => 0 };
         var sfnPort = new Option<int>("--sfn-port") { Description = "Loopback port for the Step Functions endpoint; 0 picks a free one.", DefaultValueFactory = _ => 0 };
-        var command = new Command("serve", "Host the AWS side on loopback: the trigger's Function URL, a Step Functions endpoint running the workflow, and the real handlers.") { port, sfnPort };
+        var artifacts = new Option<string?>("--artifacts") { Description = "Run the functions from the Native AOT bootstrap in this folder (./writeback build-artifacts linux-x64 writes artifacts/linux-x64), exactly as deployed; default: the writers' JIT build." };
+        var command = new Command("serve", "Host the AWS side on loopback: the trigger's Function URL, a Step Functions endpoint running the workflow, and the functions as processes behind the local Lambda Invoke API.") { port, sfnPort, artifacts };
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (Environment.GetEnvironmentVariable("WRITEBACK_PG") is not { Length: > 0 } connectionString)
@@ -18,6 +19,7 @@ internal static class ServeCommand
                 return 2;
             }
 
+            using var functionLog = FunctionLog.Open(Path.Combine(ProjectPaths.State, "functions.log"));
             await using var aws = await LocalAwsSide.StartAsync(
                 new LocalAwsSideOptions
                 {
@@ -27,6 +29,9 @@ internal static class ServeCommand
                     IssuerKeyPath = ProjectPaths.IssuerKey(ProjectPaths.State),
                     ExportsFolder = ProjectPaths.Exports(ProjectPaths.State),
                     HistoryFolder = ProjectPaths.ExecutionHistories(ProjectPaths.State),
+                    Lambda = parse.GetValue(artifacts) is null ? LambdaMode.JitProcesses : LambdaMode.ArtifactProcesses,
+                    Artifacts = parse.GetValue(artifacts),
+                    FunctionLog = functionLog.Write,
                 },
                 cancellationToken);
             var urlFile = Path.Combine(ProjectPaths.State, "serve.url");
@@ -40,6 +45,7 @@ internal static class ServeCommand
             var sfn = aws.StepFunctions.Url.ToString().TrimEnd('/');
             Console.Error.WriteLine($"writeback serve: Step Functions endpoint {sfn} (state machine {aws.StateMachine.Arn})");
             Console.Error.WriteLine($"writeback serve:   e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={aws.Engine.Options.Region} aws stepfunctions list-executions --endpoint-url {sfn} --state-machine-arn {aws.StateMachine.Arn}");
+            Console.Error.WriteLine($"writeback serve: functions: {aws.Lambda.Description}; their output goes to {Path.GetRelativePath(ProjectPaths.Root, functionLog.Path)}");
             Console.Error.WriteLine($"writeback serve: executions also at {aws.TriggerUrl}executions/<name>; histories in {Path.GetRelativePath(ProjectPaths.Root, ProjectPaths.ExecutionHistories(ProjectPaths.State))}");
             Console.Error.WriteLine("writeback serve: push a batch with `./writeback aggregate --dataset student_dashboard --date YYYY-MM-DD`; Ctrl-C stops.");
             try

@@ -188,10 +188,10 @@ internal static class SfnSubstitutions
         return name is null ? null : LocalArnPrefix + name;
     }
 
-    private static YamlNode? Child(YamlMappingNode node, string key) =>
+    internal static YamlNode? Child(YamlMappingNode node, string key) =>
         node.Children.TryGetValue(new YamlScalarNode(key), out var child) ? child : null;
 
     /// <summary>A plain scalar's value; tagged scalars (<c>!Sub</c>, <c>!Ref</c>) need the cloud, so they count as absent.</summary>
-    private static string? Scalar(YamlMappingNode node, string key) =>
+    internal static string? Scalar(YamlMappingNode node, string key) =>
         Child(node, key) is YamlScalarNode { Tag.IsEmpty: true } s ? s.Value : null;
 }

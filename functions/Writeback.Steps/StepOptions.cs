@@ -9,7 +9,7 @@ public sealed record StepOptions(string ConnectionString, string TargetsDirector
     public const string ConnectionVariable = "WRITEBACK_PG";
     public const string TargetsVariable = "WRITEBACK_TARGETS";
 
-    /// <summary>Lambda: everything comes from the function's environment, and sources are always cloud sources.</summary>
+    /// <summary>Lambda: everything comes from the function's environment; sources are cloud sources unless the local Lambda service runs this host.</summary>
     /// <param name="defaultTargets">Where targets/ is when <see cref="TargetsVariable"/> is not set (the artifact's copy).</param>
     public static StepOptions FromEnvironment(Func<string, string?> get, string? defaultTargets = null)
     {
@@ -26,6 +26,6 @@ public sealed record StepOptions(string ConnectionString, string TargetsDirector
             throw new InvalidOperationException($"{TargetsVariable} is not set; it must name the folder of target contracts (targets/*.json).");
         }
 
-        return new StepOptions(connection, targets, SourceEnvironment.Cloud(get));
+        return new StepOptions(connection, targets, SourceEnvironment.ForWriters(get));
     }
 }

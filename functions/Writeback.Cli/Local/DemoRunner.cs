@@ -26,12 +26,21 @@ internal sealed record DemoOptions
     public IReadOnlyList<string> Datasets { get; init; } = ["student_dashboard", "class_summary"];
 
     public long? MaxShardBytes { get; init; }
+
+    /// <summary>How the functions run: processes behind the local Invoke API by default.</summary>
+    public LambdaMode Lambda { get; init; } = LambdaMode.JitProcesses;
+
+    public string? Artifacts { get; init; }
+
+    /// <summary>Where the functions' processes' output goes; null drops it.</summary>
+    public Action<string>? FunctionLog { get; init; }
 }
 
 /// <summary>What the demo is doing now, for the progress display.</summary>
 internal sealed record DemoProgress(string Dataset, string Phase, int ShardsLoaded = 0, int ShardsTotal = 0, long RowsLoaded = 0, TimeSpan LoadElapsed = default);
 
-internal sealed record DemoOutcome(WarehouseInfo Warehouse, TimeSpan WarehouseDuration, IReadOnlyList<DatasetOutcome> Datasets);
+/// <param name="Lambda">Which way the functions ran (the Invoke API and processes, or in this process).</param>
+internal sealed record DemoOutcome(WarehouseInfo Warehouse, TimeSpan WarehouseDuration, IReadOnlyList<DatasetOutcome> Datasets, string Lambda);
 
 internal sealed record DatasetOutcome(
     string Dataset,
@@ -81,6 +90,9 @@ internal static class DemoRunner
                 IssuerKeyPath = ProjectPaths.IssuerKey(options.StateFolder),
                 ExportsFolder = ProjectPaths.Exports(options.StateFolder),
                 HistoryFolder = historyFolder,
+                Lambda = options.Lambda,
+                Artifacts = options.Artifacts,
+                FunctionLog = options.FunctionLog,
             },
             cancellationToken);
 
@@ -90,7 +102,7 @@ internal static class DemoRunner
             outcomes.Add(await RunDatasetAsync(options, warehousePath, aws, historyFolder, dataset, progress, cancellationToken));
         }
 
-        return new DemoOutcome(warehouse, warehouseClock.Elapsed, outcomes);
+        return new DemoOutcome(warehouse, warehouseClock.Elapsed, outcomes, aws.Lambda.Description);
     }
 
     private static async Task<DatasetOutcome> RunDatasetAsync(

@@ -55,6 +55,9 @@ internal sealed class LocalAwsSide : IAsyncDisposable
 
     public StepFunctionsEngine Engine => StepFunctions.Service.Engine;
 
+    /// <summary>Where the engine's Lambda calls go: the local Invoke API and its processes, or this process.</summary>
+    public required LocalLambda Lambda { get; init; }
+
     public StateMachine StateMachine { get; }
 
     public LocalOidcIssuer Issuer { get; }
@@ -66,10 +69,8 @@ internal sealed class LocalAwsSide : IAsyncDisposable
         var (substitutions, _) = SfnSubstitutions.Resolve(ProjectPaths.Root, definitionPath);
         var definition = DefinitionSubstitutions.Apply(await File.ReadAllTextAsync(definitionPath, cancellationToken), substitutions);
 
-        var engine = new StepFunctionsEngine(new StepFunctionsEngineOptions
-        {
-            LambdaInvoker = new SfnLocalInvoker(LocalFunctions.Create(options.ConnectionString, SourcePolicy.LocalFolder(options.ExportsFolder)), TimeSpan.FromMinutes(15)),
-        });
+        var lambda = await LocalLambda.StartAsync(options.Lambda, options.ConnectionString, options.ExportsFolder, options.Artifacts, options.FunctionLog);
+        var engine = new StepFunctionsEngine(new StepFunctionsEngineOptions { LambdaInvoker = lambda.Invoker });
         if (options.HistoryFolder is { } historyFolder)
         {
             engine.ExecutionStarted += execution => _ = KeepHistoryAsync(execution, historyFolder);
@@ -160,7 +161,7 @@ internal sealed class LocalAwsSide : IAsyncDisposable
                 new TriggerRecorder(new RunHistory(options.ConnectionString))),
             http);
 
-        return new LocalAwsSide(app, http, triggerUrl, stepFunctions, stateMachine, issuer);
+        return new LocalAwsSide(app, http, triggerUrl, stepFunctions, stateMachine, issuer) { Lambda = lambda };
     }
 
     private static Func<string, string?> LocalEnvironment(Uri stepFunctionsUrl)
@@ -216,6 +217,7 @@ internal sealed class LocalAwsSide : IAsyncDisposable
         await StepFunctions.DisposeAsync();
         _http.Dispose();
         Issuer.Dispose();
+        await Lambda.DisposeAsync();
     }
 
     private static async Task KeepHistoryAsync(Execution execution, string folder)
@@ -241,6 +243,15 @@ internal sealed record LocalAwsSideOptions
 
     /// <summary>The export folder: the only place manifests and shards are read from.</summary>
     public required string ExportsFolder { get; init; }
+
+    /// <summary>How the functions run; processes behind the Invoke API unless a test asks for the handlers in this process.</summary>
+    public LambdaMode Lambda { get; init; } = LambdaMode.JitProcesses;
+
+    /// <summary>For <see cref="LambdaMode.ArtifactProcesses"/>: the folder `./writeback build-artifacts` wrote.</summary>
+    public string? Artifacts { get; init; }
+
+    /// <summary>Receives what the functions' processes print (their structured logs); null drops it.</summary>
+    public Action<string>? FunctionLog { get; init; }
 
     /// <summary>Where each finished execution's description and history is written; null keeps none.</summary>
     public string? HistoryFolder { get; init; }
