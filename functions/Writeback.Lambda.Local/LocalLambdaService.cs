@@ -82,7 +82,7 @@ public sealed class LocalLambdaService : IAsyncDisposable
             return;
         }
 
-        var payload = await ReadAsync(context.Request);
+        var payload = await BoundedBody.ReadAsync(context.Request, MaxRequestBytes);
         if (payload is null)
         {
             await ServiceErrorAsync(response, 413, "RequestTooLargeException",
@@ -140,24 +140,6 @@ public sealed class LocalLambdaService : IAsyncDisposable
         response.Headers["x-amzn-ErrorType"] = type;
         response.ContentType = "application/json";
         await response.WriteAsync(body.ToJsonString());
-    }
-
-    private static async Task<string?> ReadAsync(HttpRequest request)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[64 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk)) > 0)
-        {
-            if (buffer.Length + read > MaxRequestBytes)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
     public async ValueTask DisposeAsync()

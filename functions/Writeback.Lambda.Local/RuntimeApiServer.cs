@@ -58,7 +58,7 @@ internal sealed class RuntimeApiServer : IAsyncDisposable
 
         app.MapPost(Prefix + "/invocation/{requestId}/response", async (HttpContext context, string requestId) =>
         {
-            var body = await ReadAsync(context.Request);
+            var body = await BoundedBody.ReadAsync(context.Request, MaxResponseBytes);
             if (body is null)
             {
                 return Error(413, "RequestEntityTooLarge", $"The response is larger than {MaxResponseBytes} bytes.");
@@ -69,7 +69,7 @@ internal sealed class RuntimeApiServer : IAsyncDisposable
 
         app.MapPost(Prefix + "/invocation/{requestId}/error", async (HttpContext context, string requestId) =>
         {
-            var body = await ReadAsync(context.Request) ?? "";
+            var body = await BoundedBody.ReadAsync(context.Request, MaxResponseBytes) ?? "";
             return sandbox.Complete(requestId, InvokeOutcome.FunctionError(ErrorBody(body, context.Request), sandboxLost: false))
                 ? Accepted()
                 : UnknownRequest(requestId);
@@ -77,7 +77,7 @@ internal sealed class RuntimeApiServer : IAsyncDisposable
 
         app.MapPost(Prefix + "/init/error", async (HttpContext context) =>
         {
-            var body = await ReadAsync(context.Request) ?? "";
+            var body = await BoundedBody.ReadAsync(context.Request, MaxResponseBytes) ?? "";
             sandbox.InitFailed(ErrorBody(body, context.Request));
             return Accepted();
         });
@@ -107,24 +107,6 @@ internal sealed class RuntimeApiServer : IAsyncDisposable
             ["errorMessage"] = "The runtime reported an error without a body.",
             ["errorType"] = type.Length > 0 ? type : "Runtime.Unknown",
         }.ToJsonString();
-    }
-
-    private static async Task<string?> ReadAsync(HttpRequest request)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[64 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk)) > 0)
-        {
-            if (buffer.Length + read > MaxResponseBytes)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
     private static IResult Accepted() => Results.Json(new Dictionary<string, string> { ["status"] = "OK" }, statusCode: 202);
