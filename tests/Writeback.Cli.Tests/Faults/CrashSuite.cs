@@ -296,9 +296,11 @@ internal static class Traps
     public const string Sql = """
         CREATE SCHEMA wbtest;
         CREATE TABLE wbtest.traps (point text PRIMARY KEY, remaining integer NOT NULL);
+        CREATE TABLE wbtest.released (pid integer PRIMARY KEY);
         CREATE FUNCTION wbtest.trap() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            WHILE coalesce((SELECT remaining FROM wbtest.traps WHERE point = TG_ARGV[0]), 0) > 0 LOOP
+            WHILE coalesce((SELECT remaining FROM wbtest.traps WHERE point = TG_ARGV[0]), 0) > 0
+                AND NOT EXISTS (SELECT FROM wbtest.released WHERE pid = pg_backend_pid()) LOOP
                 PERFORM pg_sleep(0.02);
             END LOOP;
             IF TG_LEVEL = 'ROW' THEN
@@ -335,8 +337,18 @@ internal static class Traps
     public static Task ArmAsync(string connectionString, CrashPoint point, int faults) =>
         ExecuteAsync(connectionString, $"INSERT INTO wbtest.traps VALUES ('{point}', {faults.ToString(CultureInfo.InvariantCulture)})");
 
+    /// <summary>
+    /// Lets one trapped backend go on as a real one would once its client has died. A client killed mid-COPY leaves data it
+    /// had not sent yet in its socket, and the kernel queues the FIN behind it; a backend paused in the trap reads nothing,
+    /// so it would never see the end of the connection (the orphaned socket waits in FIN-WAIT-1 with a zero window).
+    /// Released, it reads the rest, meets the end of the stream and rolls back, as on a server that was never paused.
+    /// </summary>
+    public static Task ReleaseAsync(string connectionString, int pid) =>
+        ExecuteAsync(connectionString, $"INSERT INTO wbtest.released VALUES ({pid.ToString(CultureInfo.InvariantCulture)}) ON CONFLICT DO NOTHING");
+
+    /// <summary>One fault done: the counter goes down; backends released before it are gone by now, so their pids are forgotten.</summary>
     public static Task DisarmOneAsync(string connectionString, CrashPoint point) =>
-        ExecuteAsync(connectionString, $"UPDATE wbtest.traps SET remaining = remaining - 1 WHERE point = '{point}'");
+        ExecuteAsync(connectionString, $"UPDATE wbtest.traps SET remaining = remaining - 1 WHERE point = '{point}'; DELETE FROM wbtest.released");
 
     /// <summary>The backend held in a trap, once one is; null if <paramref name="finished"/> says the run ended first.</summary>
     public static async Task<int?> WaitForTrappedBackendAsync(string connectionString, Func<bool> finished)

@@ -102,6 +102,7 @@ public sealed class RealCrashTests(CrashSuite suite) : IClassFixture<CrashSuite>
                     ?? throw new InvalidOperationException($"the run ended (exit {process.ExitCode}) without reaching {point}");
                 process.Kill();
                 await process.WaitForExitAsync();
+                await Traps.ReleaseAsync(database, pid);
                 await Traps.WaitUntilGoneAsync(database, pid);
                 injected++;
                 await Traps.DisarmOneAsync(database, point);

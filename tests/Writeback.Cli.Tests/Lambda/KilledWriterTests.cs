@@ -4,20 +4,19 @@ using Npgsql;
 using Writeback.Cli.Local;
 using Writeback.Cli.Tests.Faults;
 using Writeback.StepFunctions;
+using Writeback.StepFunctions.Local;
 using Writeback.Testing;
 
 namespace Writeback.Cli.Tests.Lambda;
 
 /// <summary>
 /// A fault the way AWS has it: the Lambda process running a shard's COPY is SIGKILLed. The state machine's Retry sees
-/// Lambda.Unknown, re-invokes in a fresh process, and the batch ends exactly as the crash suite's fault-free run.
+/// Lambda.Unknown, re-invokes in a fresh process, and the batch ends exactly as the crash suite's fault-free run. The
+/// execution is started and its history read with the AWS CLI, against the local Step Functions endpoint.
 /// </summary>
 public sealed class KilledWriterTests(CrashSuite suite) : IClassFixture<CrashSuite>
 {
-    // Skipped, not deleted: in a full run and a run on its own on a loaded 2-core machine the killed writer's PostgreSQL backend
-    // outlived it (its socket still open) and the test gave up waiting; the cause is not found yet (issue 11, part 7).
-    // The same fault through `writeback sfn run` processes is held by the real-crash suite (KillStepProcess, MidCopy).
-    [PrivatePostgresFact(Skip = "Flaky: the killed writer's backend sometimes outlives it; cause under investigation (issue 11, part 7).")]
+    [PrivatePostgresFact]
     public async Task A_writer_process_killed_mid_copy_is_retried_by_the_state_machine_and_the_batch_lands_once()
     {
         var database = await suite.CreateDatabaseAsync("killwriter");
@@ -27,7 +26,14 @@ public sealed class KilledWriterTests(CrashSuite suite) : IClassFixture<CrashSui
             await Traps.InstallAsync(database);
             await Traps.ArmAsync(database, CrashPoint.MidCopy, 1);
             await using var lambda = await LocalLambda.StartAsync(LambdaMode.JitProcesses, database, suite.Exports);
-            var execution = ProcessWorkflowTests.Start(lambda, suite.BatchB);
+            var engine = new StepFunctionsEngine(new StepFunctionsEngineOptions { LambdaInvoker = lambda.Invoker });
+            var service = new LocalStepFunctionsService(engine);
+            var machine = service.CreateStateMachine("writeback", ProcessWorkflowTests.Definition.Value);
+            await using var endpoint = await StepFunctionsEndpoint.StartAsync(service, 0, CancellationToken.None);
+            var started = await AwsCli.StepFunctionsAsync(endpoint.Url, "start-execution", "--state-machine-arn", machine.Arn,
+                "--name", suite.BatchB.Manifest.BatchId, "--input", Workflow.Input(suite.BatchB));
+            Assert.True(started.ExitCode == 0, started.Stderr);
+            var execution = engine.DescribeExecution((string)started.Json["executionArn"]!);
 
             // The trap holds shard 1's COPY at row 100; the writer process whose invocation is shard 1 is then killed.
             var backend = await Traps.WaitForTrappedBackendAsync(database, () => execution.Completion.IsCompleted)
@@ -37,8 +43,11 @@ public sealed class KilledWriterTests(CrashSuite suite) : IClassFixture<CrashSui
             using (var process = Process.GetProcessById(writer.ProcessId))
             {
                 process.Kill();
+                process.WaitForExit();
             }
 
+            // The backend goes on as a real one would (see Traps.ReleaseAsync): it reads what the writer had sent, then the end.
+            await Traps.ReleaseAsync(database, backend);
             await Traps.WaitUntilGoneAsync(database, backend).WaitAsync(TimeSpan.FromMinutes(2)).ContinueWith(t => t.IsFaulted
                 ? throw new InvalidOperationException($"backend {backend} outlived writer {writer.ProcessId}: {Sockets()}", t.Exception)
                 : t, TaskScheduler.Default).Unwrap();
@@ -47,15 +56,23 @@ public sealed class KilledWriterTests(CrashSuite suite) : IClassFixture<CrashSui
 
             Assert.True(execution.Status == ExecutionStatus.Succeeded, $"{execution.StatusName}: {execution.Error}: {execution.Cause}");
             Assert.Equal(suite.ExpectedRows, await CrashSuite.RowHashesAsync(database));
-            var failed = execution.History.Where(e => e.Type.EndsWith("Failed", StringComparison.Ordinal) && (string?)e.Details?["error"] == "Lambda.Unknown").ToList();
-            var attempt = Assert.Single(failed);
-            Assert.Contains("Runtime.ExitError", (string?)attempt.Details!["cause"], StringComparison.Ordinal);
-            Assert.Contains("signal: killed", (string?)attempt.Details!["cause"], StringComparison.Ordinal);
-            var scheduled = execution.History.Count(e => e.Type.EndsWith("Scheduled", StringComparison.Ordinal) && e.Details?.ToJsonString().Contains("load-shard", StringComparison.Ordinal) == true);
-            Assert.Equal(suite.BatchB.Manifest.Shards.Count + 1, scheduled);
-            Assert.True(execution.History.Any(e => e.Id > attempt.Id && e.Type.EndsWith("Succeeded", StringComparison.Ordinal)), "no attempt succeeded after the killed one");
             Assert.Equal(1L, await ScalarAsync(database, $"SELECT count(*) FROM writeback.batches WHERE batch_id = '{suite.BatchB.Manifest.BatchId}' AND status = 'applied'"));
             Assert.Equal(0L, await ScalarAsync(database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'writeback_staging' AND tablename <> 'intact'"));
+
+            // What an operator sees through the AWS CLI: the killed attempt as Lambda.Unknown, the retry, and its success.
+            var history = await AwsCli.StepFunctionsAsync(endpoint.Url, "get-execution-history", "--execution-arn", execution.Arn);
+            Assert.True(history.ExitCode == 0, history.Stderr);
+            var events = history.Json["events"]!.AsArray().Select(e => e!.AsObject()).ToList();
+            var attempt = Assert.Single(events, e => (string?)e["type"] == "TaskFailed");
+            var failure = attempt["taskFailedEventDetails"]!;
+            Assert.Equal("Lambda.Unknown", (string?)failure["error"]);
+            Assert.Contains("Runtime.ExitError", (string?)failure["cause"], StringComparison.Ordinal);
+            Assert.Contains("signal: killed", (string?)failure["cause"], StringComparison.Ordinal);
+            var loads = events.Count(e => (string?)e["type"] == "TaskScheduled"
+                && e["taskScheduledEventDetails"]!.ToJsonString().Contains("load-shard", StringComparison.Ordinal));
+            Assert.Equal(suite.BatchB.Manifest.Shards.Count + 1, loads);
+            Assert.Contains(events, e => (long)e["id"]! > (long)attempt["id"]! && (string?)e["type"] == "TaskSucceeded");
+            Assert.Equal("ExecutionSucceeded", (string?)events[^1]["type"]);
         }
         finally
         {

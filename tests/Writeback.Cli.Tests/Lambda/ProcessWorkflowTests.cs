@@ -18,7 +18,8 @@ namespace Writeback.Cli.Tests.Lambda;
 public sealed class ProcessWorkflowTests(CrashSuite suite, NativeWriters aot, ITestOutputHelper output)
     : IClassFixture<CrashSuite>, IClassFixture<NativeWriters>
 {
-    private static readonly Lazy<string> Definition = new(() =>
+    /// <summary>statemachines/writeback.asl.json with template.yaml's substitutions, as SAM deploys it.</summary>
+    internal static readonly Lazy<string> Definition = new(() =>
     {
         var (substitutions, _) = SfnSubstitutions.Resolve(ProjectPaths.Root, ProjectPaths.WorkflowDefinition);
         return DefinitionSubstitutions.Apply(File.ReadAllText(ProjectPaths.WorkflowDefinition), substitutions);
