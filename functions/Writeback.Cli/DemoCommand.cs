@@ -31,9 +31,9 @@ internal static class DemoCommand
                 return Fail(dateError);
             }
 
-            if (Environment.GetEnvironmentVariable("WRITEBACK_PG") is not { Length: > 0 } connectionString)
+            if (await CliDatabase.RequireAsync("demo", cancellationToken) is not { } connectionString)
             {
-                return Fail("WRITEBACK_PG is not set. Run the demo as `./writeback demo`, which starts the project's PostgreSQL, or set WRITEBACK_PG to a connection string.");
+                return 2;
             }
 
             var mode = parse.GetValue(inProcess) ? LambdaMode.InProcess : parse.GetValue(artifacts) is null ? LambdaMode.JitProcesses : LambdaMode.ArtifactProcesses;

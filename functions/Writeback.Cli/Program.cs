@@ -10,4 +10,20 @@ foreach (var command in CliCommands.All())
 }
 
 // `--input @file.json` is ours to read, not a System.CommandLine response file.
-return await root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).InvokeAsync();
+var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+try
+{
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (CliDatabase.Describe(e, Environment.GetEnvironmentVariable("WRITEBACK_PG")) is { } problem)
+{
+    // The server went away after the command had reached it: one line, not a stack trace. Anything else is a bug and shows its trace.
+    await Console.Error.WriteLineAsync($"writeback {CommandPath(parse.CommandResult)}: {problem}");
+    return 1;
+}
+
+// "slo check", not "check".
+static string CommandPath(System.CommandLine.Parsing.CommandResult result) =>
+    result.Parent is System.CommandLine.Parsing.CommandResult { Parent: not null } parent
+        ? CommandPath(parent) + " " + result.Command.Name
+        : result.Command.Name;

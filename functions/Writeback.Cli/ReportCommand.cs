@@ -17,9 +17,8 @@ internal static class ReportCommand
         var command = new Command("report", "Write a single-file HTML report: a timeline chart of recent runs per dataset against their deadlines.") { output, runs };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (Environment.GetEnvironmentVariable("WRITEBACK_PG") is not { Length: > 0 } connectionString)
+            if (await CliDatabase.RequireAsync("report", cancellationToken) is not { } connectionString)
             {
-                Console.Error.WriteLine("writeback report: WRITEBACK_PG is not set; run `./writeback report`.");
                 return 2;
             }
 

@@ -13,9 +13,8 @@ internal static class ServeCommand
         var command = new Command("serve", "Host the AWS side on loopback: the trigger's Function URL, a Step Functions endpoint running the workflow, and the functions as processes behind the local Lambda Invoke API.") { port, sfnPort, artifacts };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (Environment.GetEnvironmentVariable("WRITEBACK_PG") is not { Length: > 0 } connectionString)
+            if (await CliDatabase.RequireAsync("serve", cancellationToken) is not { } connectionString)
             {
-                Console.Error.WriteLine("writeback serve: WRITEBACK_PG is not set. Run `./writeback serve`, which starts the project's PostgreSQL, or set WRITEBACK_PG.");
                 return 2;
             }
 

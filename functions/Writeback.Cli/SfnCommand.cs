@@ -124,8 +124,16 @@ internal static class SfnCommand
             }
         }
 
+        // The handlers write to WRITEBACK_PG: an unreachable server is said once now, not as a Task failure after every retry.
+        string? connectionString = null;
+        if (mocks is null && Environment.GetEnvironmentVariable("WRITEBACK_PG") is { Length: > 0 }
+            && (connectionString = await CliDatabase.RequireAsync("sfn run", ct)) is null)
+        {
+            return Invalid;
+        }
+
         var invoker = new SfnLocalInvoker(LocalFunctions.Create(
-            Environment.GetEnvironmentVariable("WRITEBACK_PG"),
+            connectionString ?? Environment.GetEnvironmentVariable("WRITEBACK_PG"),
             // The steps read batches only from the project's export folder, as under `serve` and `demo`.
             SourcePolicy.LocalFolder(Local.ProjectPaths.Exports(Path.Combine(root, ".writeback")))), TimeSpan.FromMinutes(15));
         var engine = new StepFunctionsEngine(new StepFunctionsEngineOptions

@@ -19,9 +19,8 @@ internal static class SloCommand
         var check = new Command("check", "Evaluate every dataset in targets/ against its deadline now; alert on state changes.");
         check.SetAction(async (_, cancellationToken) =>
         {
-            if (Environment.GetEnvironmentVariable("WRITEBACK_PG") is not { Length: > 0 } connectionString)
+            if (await CliDatabase.RequireAsync("slo check", cancellationToken) is not { } connectionString)
             {
-                Console.Error.WriteLine("writeback slo check: WRITEBACK_PG is not set; run `./writeback slo check`.");
                 return 2;
             }
 

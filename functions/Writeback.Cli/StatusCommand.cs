@@ -18,9 +18,8 @@ internal static class StatusCommand
         var command = new Command("status", "Recent batches per dataset: SLO state, per-step timeline, durations and counts.") { dataset, limit };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (Environment.GetEnvironmentVariable("WRITEBACK_PG") is not { Length: > 0 } connectionString)
+            if (await CliDatabase.RequireAsync("status", cancellationToken) is not { } connectionString)
             {
-                Console.Error.WriteLine("writeback status: WRITEBACK_PG is not set; run `./writeback status`.");
                 return 2;
             }
 

@@ -1,0 +1,95 @@
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Writeback.Cli;
+
+/// <summary>
+/// The product database as the CLI's commands reach it: WRITEBACK_PG, checked once before a command does any work, and
+/// every way of not reaching it said in one line with what to do next. Nothing it prints carries the password.
+/// </summary>
+internal static class CliDatabase
+{
+    private const string NextStep = "start the project's server with `./writeback db start`, or point WRITEBACK_PG at yours";
+
+    /// <summary>
+    /// The connection string once a connection has opened; otherwise null, after one line on stderr. The `./writeback`
+    /// script sets WRITEBACK_PG (starting the project's server) for every command that needs it.
+    /// </summary>
+    public static async Task<string?> RequireAsync(string command, CancellationToken cancellationToken)
+    {
+        if (Environment.GetEnvironmentVariable("WRITEBACK_PG") is not { Length: > 0 } connectionString)
+        {
+            await Console.Error.WriteLineAsync($"writeback {command}: WRITEBACK_PG is not set; run it as `./writeback {command}`, which starts the project's PostgreSQL, or set WRITEBACK_PG to a connection string.");
+            return null;
+        }
+
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 5 };
+        }
+        catch (ArgumentException e)
+        {
+            // The message names the keyword it did not understand, never a value.
+            await Console.Error.WriteLineAsync($"writeback {command}: WRITEBACK_PG is not a PostgreSQL connection string ({e.Message}); write it as Host=…;Port=…;Username=…;Password=…;Database=….");
+            return null;
+        }
+
+        try
+        {
+            await using var connection = new NpgsqlConnection(builder.ConnectionString);
+            await connection.OpenAsync(cancellationToken);
+            return connectionString;
+        }
+        catch (Exception e) when (Describe(e, connectionString) is { } problem)
+        {
+            await Console.Error.WriteLineAsync($"writeback {command}: {problem}");
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// One line for a failure to reach or use the database that an operator can fix; null for anything else (a bug,
+    /// whose stack trace is worth showing).
+    /// </summary>
+    public static string? Describe(Exception exception, string? connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var where = Where(connectionString);
+        return exception switch
+        {
+            PostgresException { SqlState: "28P01" or "28000" } => $"PostgreSQL at {where} refused the login ({Reason(exception)}); check the user and password in WRITEBACK_PG.",
+            PostgresException { SqlState: "3D000" } => $"PostgreSQL at {where} has no such database; create it or name another in WRITEBACK_PG.",
+            PostgresException { SqlState: "57P03" or "57P01" or "57P02" or "53300" } => $"PostgreSQL at {where} is not accepting connections now ({Reason(exception)}); try again in a moment.",
+            PostgresException => null,
+            NpgsqlException { InnerException: SocketException socket } => $"cannot reach PostgreSQL at {where} ({Reason(socket)}); {NextStep}.",
+            NpgsqlException { InnerException: TimeoutException } => $"PostgreSQL at {where} did not answer in time; {NextStep}.",
+            NpgsqlException { InnerException: IOException or EndOfStreamException } => $"the connection to PostgreSQL at {where} was lost ({Reason(exception.InnerException!)}); check the server and run the command again.",
+            NpgsqlException when exception.Message.StartsWith("Failed to connect", StringComparison.Ordinal) => $"cannot reach PostgreSQL at {where}; {NextStep}.",
+            _ => null,
+        };
+    }
+
+    private static string Reason(Exception exception) => exception switch
+    {
+        PostgresException postgres => postgres.MessageText,
+        SocketException { SocketErrorCode: SocketError.ConnectionRefused } => "connection refused: nothing listens there",
+        SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData } => "the host name does not resolve",
+        SocketException socket => socket.SocketErrorCode.ToString(),
+        _ => exception.Message,
+    };
+
+    /// <summary>host:port/database, which is what a reader needs to find the server; never the password.</summary>
+    private static string Where(string? connectionString)
+    {
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString ?? "");
+            return $"{builder.Host ?? "localhost"}:{builder.Port}/{builder.Database ?? builder.Username ?? "?"}";
+        }
+        catch (ArgumentException)
+        {
+            return "WRITEBACK_PG";
+        }
+    }
+}
