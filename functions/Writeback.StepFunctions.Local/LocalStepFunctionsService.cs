@@ -70,7 +70,7 @@ public sealed partial class LocalStepFunctionsService
     }
 
     /// <summary>An action that changed something answers once the change is durable, as the service's answers are.</summary>
-    private Task DurableAsync(CancellationToken cancellationToken) => Engine.Options.Journal.DurableAsync().WaitAsync(cancellationToken);
+    private Task DurableAsync(CancellationToken cancellationToken) => _journal is null ? Task.CompletedTask : _journal.DurableAsync().WaitAsync(cancellationToken);
 
     /// <summary>Runs one action on its JSON body; the answer's JSON body, or a <see cref="StepFunctionsApiException"/>.</summary>
     public Task<byte[]> InvokeAsync(string action, byte[] body, CancellationToken cancellationToken)

@@ -31,8 +31,8 @@ public sealed class StepFunctionsEngineOptions
 
     public string AccountId { get; init; } = "000000000000";
 
-    /// <summary>Where executions are kept beyond the process; by default nowhere (they live as long as the engine).</summary>
-    public IExecutionJournal Journal { get; init; } = NoJournal.Instance;
+    /// <summary>Where executions are kept beyond the process; null keeps them only as long as the engine lives.</summary>
+    public IExecutionJournal? Journal { get; init; }
 }
 
 /// <summary>A created state machine: a validated definition under a name.</summary>
@@ -101,10 +101,13 @@ public sealed class StepFunctionsEngine
     public StepFunctionsEngine(StepFunctionsEngineOptions? options = null)
     {
         Options = options ?? new StepFunctionsEngineOptions();
+        Journal = Options.Journal ?? NoJournal.Instance;
         _random = Options.RandomSeed is { } seed ? new Random(seed) : new Random();
     }
 
     public StepFunctionsEngineOptions Options { get; }
+
+    internal IExecutionJournal Journal { get; }
 
     /// <summary>Loads and validates a definition; throws <see cref="InvalidDefinitionException"/> when it cannot run.</summary>
     public StateMachine CreateStateMachine(string name, string definitionJson)
@@ -160,7 +163,7 @@ public sealed class StepFunctionsEngine
             execution = new Execution(this, stateMachine, arn, name, inputJson, input, Options.TimeProvider.GetUtcNow());
             _executions[arn] = execution;
             // Under the lock: a repeat of this start must not find the execution before its creation is journaled.
-            Options.Journal.Created(new JournaledExecution(arn, name, stateMachine.Arn, stateMachine.Name, stateMachine.DefinitionJson, inputJson, execution.StartDate, execution.Sequence));
+            Journal.Created(new JournaledExecution(arn, name, stateMachine.Arn, stateMachine.Name, stateMachine.DefinitionJson, inputJson, execution.StartDate, execution.Sequence));
         }
 
         execution.Start(mocks);
@@ -175,7 +178,7 @@ public sealed class StepFunctionsEngine
     public async Task<Execution> StartExecutionAsync(StateMachine stateMachine, string inputJson, string? name = null)
     {
         var execution = StartExecution(stateMachine, inputJson, name);
-        await Options.Journal.DurableAsync().ConfigureAwait(false);
+        await Journal.DurableAsync().ConfigureAwait(false);
         return execution;
     }
 
@@ -186,7 +189,7 @@ public sealed class StepFunctionsEngine
     /// </summary>
     public async Task<IReadOnlyList<Execution>> RestoreAsync(CancellationToken cancellationToken)
     {
-        var journaled = await Options.Journal.LoadAsync(cancellationToken).ConfigureAwait(false);
+        var journaled = await Journal.LoadAsync(cancellationToken).ConfigureAwait(false);
         // Executions of one definition share one parsed state machine, as they did before the restart.
         var machines = new Dictionary<(string Name, string Definition), StateMachine>();
         var resumed = new List<Execution>();
@@ -473,7 +476,7 @@ public sealed class Execution
         lock (_lock)
         {
             Resume = resume;
-            Engine.Options.Journal.Checkpointed(Arn, resume);
+            Engine.Journal.Checkpointed(Arn, resume);
         }
     }
 
@@ -497,7 +500,7 @@ public sealed class Execution
             Cause = null;
             StopDate = null;
             _completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Engine.Options.Journal.Redriven(Arn, RedriveCount, RedriveDate.Value);
+            Engine.Journal.Redriven(Arn, RedriveCount, RedriveDate.Value);
             runner = new ExecutionRunner(this, _mocks, resume, RunKind.Redrive);
             _abort = runner.Abort;
         }
@@ -537,7 +540,7 @@ public sealed class Execution
             var historyEvent = new HistoryEvent(id, lane.Last, now, type, details);
             _history.Add(historyEvent);
             // Under the lock, so the journal receives the events in id order.
-            Engine.Options.Journal.Appended(Arn, historyEvent);
+            Engine.Journal.Appended(Arn, historyEvent);
             lane.Last = id;
             return id;
         }
@@ -557,12 +560,12 @@ public sealed class Execution
             }
 
             StopDate = Engine.Options.TimeProvider.GetUtcNow();
-            Engine.Options.Journal.Closed(Arn, status, OutputJson, Error, Cause, StopDate.Value);
+            Engine.Journal.Closed(Arn, status, OutputJson, Error, Cause, StopDate.Value);
             completion = _completion;
         }
 
         // Whoever waits for the end may rely on it outliving the process.
-        var durable = Engine.Options.Journal.DurableAsync();
+        var durable = Engine.Journal.DurableAsync();
         if (durable.IsCompleted)
         {
             completion.TrySetResult();

@@ -158,7 +158,7 @@ internal sealed class ExecutionRunner : IDisposable
             // A redrive's first state keeps the Map progress of the run before; any later state starts fresh.
             _current = _current is null && _resume is not null ? _resume : new ResumePoint(name, data?.DeepClone());
             _execution.Checkpoint(_current);
-            await _options.Journal.DurableAsync().WaitAsync(ct).ConfigureAwait(false);
+            await _engine.Journal.DurableAsync().WaitAsync(ct).ConfigureAwait(false);
             var (next, output) = await RunStateAsync(state, data, lane, ct).ConfigureAwait(false);
             if (next is null)
             {
