@@ -31,11 +31,14 @@ internal static class ServeCommand
                     Lambda = parse.GetValue(artifacts) is null ? LambdaMode.JitProcesses : LambdaMode.ArtifactProcesses,
                     Artifacts = parse.GetValue(artifacts),
                     FunctionLog = functionLog.Write,
+                    DurableExecutions = true,
+                    Log = line => Console.Error.WriteLine($"writeback serve: {line}"),
                 },
                 cancellationToken);
             var urlFile = Path.Combine(ProjectPaths.State, "serve.url");
             await File.WriteAllTextAsync(urlFile, aws.TriggerUrl.ToString(), cancellationToken);
             aws.Engine.ExecutionStarted += e => Console.Error.WriteLine($"writeback serve: started execution {e.Name}");
+            Console.Error.WriteLine($"writeback serve: resumed {aws.Resumed.Count} running execution(s) from the journal (schema writeback_sfn){(aws.Resumed.Count == 0 ? "" : ": " + string.Join(", ", aws.Resumed.Select(e => e.Name)))}");
 
             Console.Out.WriteLine(aws.TriggerUrl);
             // Scripts read the URL from a pipe while we keep running: don't leave it in a buffer.

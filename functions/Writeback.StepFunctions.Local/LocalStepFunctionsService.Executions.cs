@@ -11,11 +11,11 @@ public sealed partial class LocalStepFunctionsService
 
     private readonly Dictionary<string, (string Token, DateTimeOffset Date)> _redriveTokens = new(StringComparer.Ordinal);
 
-    private StartExecutionResponse StartExecution(StartExecutionRequest request)
+    private async Task<StartExecutionResponse> StartExecutionAsync(StartExecutionRequest request, CancellationToken cancellationToken)
     {
         var machine = Find(Required(request.StateMachineArn, "stateMachineArn")).Machine;
         // The engine applies the service's rules: name shape, input size, idempotency while RUNNING, ExecutionAlreadyExists.
-        var execution = Engine.StartExecution(machine, request.Input ?? "{}", request.Name);
+        var execution = await Engine.StartExecutionAsync(machine, request.Input ?? "{}", request.Name).WaitAsync(cancellationToken);
         return new StartExecutionResponse(execution.Arn, Epoch(execution.StartDate));
     }
 
@@ -134,10 +134,11 @@ public sealed partial class LocalStepFunctionsService
         return new StopExecutionResponse(Epoch(execution.StopDate ?? Engine.Options.TimeProvider.GetUtcNow()));
     }
 
-    private RedriveExecutionResponse RedriveExecution(RedriveExecutionRequest request)
+    private async Task<RedriveExecutionResponse> RedriveExecutionAsync(RedriveExecutionRequest request, CancellationToken cancellationToken)
     {
         var arn = Required(request.ExecutionArn, "executionArn");
         var execution = FindExecution(arn);
+        DateTimeOffset date;
         lock (_redriveTokens)
         {
             // A repeated clientToken is the same redrive request again (a client retrying): answered, not redriven twice.
@@ -147,14 +148,15 @@ public sealed partial class LocalStepFunctionsService
             }
 
             Engine.RedriveExecution(arn);
-            var date = execution.RedriveDate!.Value;
+            date = execution.RedriveDate!.Value;
             if (request.ClientToken is { } newToken)
             {
                 _redriveTokens[arn] = (newToken, date);
             }
-
-            return new RedriveExecutionResponse(Epoch(date));
         }
+
+        await DurableAsync(cancellationToken);
+        return new RedriveExecutionResponse(Epoch(date));
     }
 
     private Execution FindExecution(string executionArn)

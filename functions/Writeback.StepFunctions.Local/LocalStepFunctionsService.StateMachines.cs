@@ -37,19 +37,40 @@ public sealed partial class LocalStepFunctionsService
                 throw new StepFunctionsApiException(SfnErrors.StateMachineAlreadyExists, $"State Machine Already Exists: '{machine.Arn}'");
             }
 
-            _machines[machine.Arn] = new Registered(machine, role, Engine.Options.TimeProvider.GetUtcNow());
+            Keep(_machines[machine.Arn] = new Registered(machine, role, Engine.Options.TimeProvider.GetUtcNow()));
         }
 
         return machine;
     }
 
+    /// <summary>
+    /// What a deployment does with a template: creates the state machine, or gives the existing one this definition and
+    /// role (serve restarted after the workflow file changed). Executions already started keep theirs.
+    /// </summary>
+    public StateMachine CreateOrUpdateStateMachine(string name, string definition, string roleArn)
+    {
+        var arn = Parse(name, definition).Arn;
+        if (FindOrNull(arn) is not { } existing)
+        {
+            return CreateStateMachine(name, definition, roleArn);
+        }
+
+        if (existing.Machine.DefinitionJson != definition || existing.RoleArn != roleArn)
+        {
+            UpdateStateMachine(new UpdateStateMachineRequest(arn, definition, roleArn));
+        }
+
+        return Find(arn).Machine;
+    }
+
     /// <summary>The state machine with this ARN as it is now (an update gives new executions the new definition).</summary>
     public StateMachine DescribeStateMachine(string stateMachineArn) => Find(stateMachineArn).Machine;
 
-    private CreateStateMachineResponse CreateStateMachine(CreateStateMachineRequest request)
+    private async Task<CreateStateMachineResponse> CreateStateMachineAsync(CreateStateMachineRequest request, CancellationToken cancellationToken)
     {
         RequireStandard(request.Type);
         var machine = CreateStateMachine(Required(request.Name, "name"), Required(request.Definition, "definition"), request.RoleArn);
+        await DurableAsync(cancellationToken);
         return new CreateStateMachineResponse(machine.Arn, Epoch(Find(machine.Arn).Created));
     }
 
@@ -67,10 +88,17 @@ public sealed partial class LocalStepFunctionsService
         var updated = Engine.Options.TimeProvider.GetUtcNow();
         lock (_lock)
         {
-            _machines[arn] = current with { Machine = machine, RoleArn = request.RoleArn ?? current.RoleArn, Updated = updated };
+            Keep(_machines[arn] = current with { Machine = machine, RoleArn = request.RoleArn ?? current.RoleArn, Updated = updated });
         }
 
         return new UpdateStateMachineResponse(Epoch(updated));
+    }
+
+    private async Task<UpdateStateMachineResponse> UpdateStateMachineAsync(UpdateStateMachineRequest request, CancellationToken cancellationToken)
+    {
+        var response = UpdateStateMachine(request);
+        await DurableAsync(cancellationToken);
+        return response;
     }
 
     private DescribeStateMachineResponse DescribeStateMachine(StateMachineArnRequest request)
@@ -92,17 +120,38 @@ public sealed partial class LocalStepFunctionsService
         return new ListStateMachinesResponse([.. page.Select(m => new StateMachineListItem(m.Machine.Arn, m.Machine.Name, "STANDARD", Epoch(m.Created)))], next);
     }
 
-    private EmptyResponse DeleteStateMachine(StateMachineArnRequest request)
+    private async Task<EmptyResponse> DeleteStateMachineAsync(StateMachineArnRequest request, CancellationToken cancellationToken)
     {
         var arn = Required(request.StateMachineArn, "stateMachineArn");
         CheckArn(arn, "stateMachine");
         lock (_lock)
         {
             // Deleting an unknown state machine succeeds on the service; its executions stay describable.
-            _machines.Remove(arn);
+            if (_machines.Remove(arn))
+            {
+                _journal?.StateMachineDeleted(arn);
+            }
         }
 
+        await DurableAsync(cancellationToken);
         return new EmptyResponse();
+    }
+
+    /// <summary>Journals a state machine as registered now (called under the lock, so saves land in order).</summary>
+    private void Keep(Registered registered) =>
+        _journal?.StateMachineSaved(registered.Machine.Arn, registered.Machine.Name, registered.Machine.DefinitionJson, registered.RoleArn, registered.Created, registered.Updated);
+
+    /// <summary>The state machines the journal kept, registered again as they were (before any execution is restored).</summary>
+    private async Task RestoreStateMachinesAsync(CancellationToken cancellationToken)
+    {
+        foreach (var kept in await _journal!.LoadStateMachinesAsync(cancellationToken))
+        {
+            var machine = Parse(kept.Name, kept.DefinitionJson);
+            lock (_lock)
+            {
+                _machines[machine.Arn] = new Registered(machine, kept.RoleArn, kept.Created, kept.Updated);
+            }
+        }
     }
 
     private ValidateStateMachineDefinitionResponse ValidateStateMachineDefinition(ValidateStateMachineDefinitionRequest request)

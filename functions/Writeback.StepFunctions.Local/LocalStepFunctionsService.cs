@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Writeback.StepFunctions.Local.Journal;
 using Writeback.StepFunctions.Local.Wire;
 
 namespace Writeback.StepFunctions.Local;
@@ -19,30 +20,57 @@ public sealed partial class LocalStepFunctionsService
     ];
 
     private readonly Dictionary<string, Func<byte[], CancellationToken, Task<byte[]>>> _actions;
+    private readonly PostgresJournal? _journal;
 
-    public LocalStepFunctionsService(StepFunctionsEngine engine)
+    /// <param name="journal">Where state machines and executions outlive the process; it must be the engine's journal
+    /// too. Null keeps everything in memory.</param>
+    public LocalStepFunctionsService(StepFunctionsEngine engine, PostgresJournal? journal = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
+        if (journal is not null && !ReferenceEquals(engine.Options.Journal, journal))
+        {
+            throw new ArgumentException("The engine must journal its executions where the service journals its state machines.", nameof(journal));
+        }
+
         Engine = engine;
+        _journal = journal;
         _actions = new(StringComparer.Ordinal)
         {
-            ["CreateStateMachine"] = Action(SfnJson.Default.CreateStateMachineRequest, SfnJson.Default.CreateStateMachineResponse, CreateStateMachine),
-            ["UpdateStateMachine"] = Action(SfnJson.Default.UpdateStateMachineRequest, SfnJson.Default.UpdateStateMachineResponse, UpdateStateMachine),
+            ["CreateStateMachine"] = Action(SfnJson.Default.CreateStateMachineRequest, SfnJson.Default.CreateStateMachineResponse, CreateStateMachineAsync),
+            ["UpdateStateMachine"] = Action(SfnJson.Default.UpdateStateMachineRequest, SfnJson.Default.UpdateStateMachineResponse, UpdateStateMachineAsync),
             ["DescribeStateMachine"] = Action(SfnJson.Default.StateMachineArnRequest, SfnJson.Default.DescribeStateMachineResponse, DescribeStateMachine),
             ["ListStateMachines"] = Action(SfnJson.Default.ListStateMachinesRequest, SfnJson.Default.ListStateMachinesResponse, ListStateMachines),
-            ["DeleteStateMachine"] = Action(SfnJson.Default.StateMachineArnRequest, SfnJson.Default.EmptyResponse, DeleteStateMachine),
+            ["DeleteStateMachine"] = Action(SfnJson.Default.StateMachineArnRequest, SfnJson.Default.EmptyResponse, DeleteStateMachineAsync),
             ["ValidateStateMachineDefinition"] = Action(SfnJson.Default.ValidateStateMachineDefinitionRequest, SfnJson.Default.ValidateStateMachineDefinitionResponse, ValidateStateMachineDefinition),
-            ["StartExecution"] = Action(SfnJson.Default.StartExecutionRequest, SfnJson.Default.StartExecutionResponse, StartExecution),
+            ["StartExecution"] = Action(SfnJson.Default.StartExecutionRequest, SfnJson.Default.StartExecutionResponse, StartExecutionAsync),
             ["DescribeExecution"] = Action(SfnJson.Default.DescribeExecutionRequest, SfnJson.Default.DescribeExecutionResponse, DescribeExecution),
             ["DescribeStateMachineForExecution"] = Action(SfnJson.Default.ExecutionArnRequest, SfnJson.Default.DescribeStateMachineForExecutionResponse, DescribeStateMachineForExecution),
             ["ListExecutions"] = Action(SfnJson.Default.ListExecutionsRequest, SfnJson.Default.ListExecutionsResponse, ListExecutions),
             ["GetExecutionHistory"] = Action(SfnJson.Default.GetExecutionHistoryRequest, SfnJson.Default.GetExecutionHistoryResponse, GetExecutionHistory),
             ["StopExecution"] = Action(SfnJson.Default.StopExecutionRequest, SfnJson.Default.StopExecutionResponse, StopExecutionAsync),
-            ["RedriveExecution"] = Action(SfnJson.Default.RedriveExecutionRequest, SfnJson.Default.RedriveExecutionResponse, RedriveExecution),
+            ["RedriveExecution"] = Action(SfnJson.Default.RedriveExecutionRequest, SfnJson.Default.RedriveExecutionResponse, RedriveExecutionAsync),
         };
     }
 
     public StepFunctionsEngine Engine { get; }
+
+    /// <summary>
+    /// Registers the journal's state machines again and restores its executions (each RUNNING one resumes at its
+    /// checkpoint); call once, before serving. Returns the executions resumed.
+    /// </summary>
+    public async Task<IReadOnlyList<Execution>> RestoreAsync(CancellationToken cancellationToken)
+    {
+        if (_journal is null)
+        {
+            return [];
+        }
+
+        await RestoreStateMachinesAsync(cancellationToken);
+        return await Engine.RestoreAsync(cancellationToken);
+    }
+
+    /// <summary>An action that changed something answers once the change is durable, as the service's answers are.</summary>
+    private Task DurableAsync(CancellationToken cancellationToken) => _journal is null ? Task.CompletedTask : _journal.DurableAsync().WaitAsync(cancellationToken);
 
     /// <summary>Runs one action on its JSON body; the answer's JSON body, or a <see cref="StepFunctionsApiException"/>.</summary>
     public Task<byte[]> InvokeAsync(string action, byte[] body, CancellationToken cancellationToken)

@@ -30,6 +30,9 @@ public sealed class StepFunctionsEngineOptions
     public string Region { get; init; } = "us-east-1";
 
     public string AccountId { get; init; } = "000000000000";
+
+    /// <summary>Where executions are kept beyond the process; null keeps them only as long as the engine lives.</summary>
+    public IExecutionJournal? Journal { get; init; }
 }
 
 /// <summary>A created state machine: a validated definition under a name.</summary>
@@ -61,6 +64,30 @@ public sealed class StateMachine
 
 public enum ExecutionStatus { Running, Succeeded, Failed, TimedOut, Aborted }
 
+/// <summary>Execution statuses as the API spells them.</summary>
+public static class ExecutionStatusNames
+{
+    public static string Of(ExecutionStatus status) => status switch
+    {
+        ExecutionStatus.Running => "RUNNING",
+        ExecutionStatus.Succeeded => "SUCCEEDED",
+        ExecutionStatus.Failed => "FAILED",
+        ExecutionStatus.TimedOut => "TIMED_OUT",
+        ExecutionStatus.Aborted => "ABORTED",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+    };
+
+    public static ExecutionStatus? Parse(string name) => name switch
+    {
+        "RUNNING" => ExecutionStatus.Running,
+        "SUCCEEDED" => ExecutionStatus.Succeeded,
+        "FAILED" => ExecutionStatus.Failed,
+        "TIMED_OUT" => ExecutionStatus.TimedOut,
+        "ABORTED" => ExecutionStatus.Aborted,
+        _ => null,
+    };
+}
+
 /// <summary>
 /// A local Step Functions service: creates state machines from ASL definitions and runs Standard executions with
 /// StartExecution's naming and idempotency rules.
@@ -74,10 +101,13 @@ public sealed class StepFunctionsEngine
     public StepFunctionsEngine(StepFunctionsEngineOptions? options = null)
     {
         Options = options ?? new StepFunctionsEngineOptions();
+        Journal = Options.Journal ?? NoJournal.Instance;
         _random = Options.RandomSeed is { } seed ? new Random(seed) : new Random();
     }
 
     public StepFunctionsEngineOptions Options { get; }
+
+    internal IExecutionJournal Journal { get; }
 
     /// <summary>Loads and validates a definition; throws <see cref="InvalidDefinitionException"/> when it cannot run.</summary>
     public StateMachine CreateStateMachine(string name, string definitionJson)
@@ -132,11 +162,64 @@ public sealed class StepFunctionsEngine
 
             execution = new Execution(this, stateMachine, arn, name, inputJson, input, Options.TimeProvider.GetUtcNow());
             _executions[arn] = execution;
+            // Under the lock: a repeat of this start must not find the execution before its creation is journaled.
+            Journal.Created(new JournaledExecution(arn, name, stateMachine.Arn, stateMachine.Name, stateMachine.DefinitionJson, inputJson, execution.StartDate, execution.Sequence));
         }
 
         execution.Start(mocks);
         ExecutionStarted?.Invoke(execution);
         return execution;
+    }
+
+    /// <summary>
+    /// StartExecution as the API answers it: only once the execution is durable in the journal, so that a caller told
+    /// "started" (the trigger, then Pub/Sub's ack) never loses it to a restart.
+    /// </summary>
+    public async Task<Execution> StartExecutionAsync(StateMachine stateMachine, string inputJson, string? name = null)
+    {
+        var execution = StartExecution(stateMachine, inputJson, name);
+        await Journal.DurableAsync().ConfigureAwait(false);
+        return execution;
+    }
+
+    /// <summary>
+    /// Reads the journal's executions back: closed ones become describable (and redrivable) again, and each one that was
+    /// RUNNING resumes at its checkpoint, continuing its history, as if the engine had never stopped. Call once, before
+    /// the first StartExecution; returns the executions resumed.
+    /// </summary>
+    public async Task<IReadOnlyList<Execution>> RestoreAsync(CancellationToken cancellationToken)
+    {
+        var journaled = await Journal.LoadAsync(cancellationToken).ConfigureAwait(false);
+        // Executions of one definition share one parsed state machine, as they did before the restart.
+        var machines = new Dictionary<(string Name, string Definition), StateMachine>();
+        var resumed = new List<Execution>();
+        foreach (var record in journaled)
+        {
+            if (!machines.TryGetValue((record.StateMachineName, record.DefinitionJson), out var machine))
+            {
+                machine = CreateStateMachine(record.StateMachineName, record.DefinitionJson);
+                machines[(record.StateMachineName, record.DefinitionJson)] = machine;
+            }
+
+            var execution = Execution.Restore(this, machine, record);
+            lock (_lock)
+            {
+                _executions[execution.Arn] = execution;
+            }
+
+            if (execution.Status == ExecutionStatus.Running)
+            {
+                resumed.Add(execution);
+            }
+        }
+
+        Execution.ContinueSequenceAfter(journaled.Count == 0 ? 0 : journaled.Max(e => e.Sequence));
+        foreach (var execution in resumed)
+        {
+            execution.Continue();
+        }
+
+        return resumed;
     }
 
     /// <summary>Raised once per execution StartExecution created (not for an idempotent repeat, not for a redrive).</summary>
@@ -226,7 +309,7 @@ public sealed class Execution
     private MockTestCase? _mocks;
     private static long s_sequence;
 
-    internal Execution(StepFunctionsEngine engine, StateMachine stateMachine, string arn, string name, string inputJson, JsonNode? input, DateTimeOffset startDate)
+    internal Execution(StepFunctionsEngine engine, StateMachine stateMachine, string arn, string name, string inputJson, JsonNode? input, DateTimeOffset startDate, long? sequence = null)
     {
         Engine = engine;
         StateMachine = stateMachine;
@@ -235,7 +318,40 @@ public sealed class Execution
         InputJson = inputJson;
         Input = input;
         StartDate = startDate;
-        Sequence = Interlocked.Increment(ref s_sequence);
+        Sequence = sequence ?? Interlocked.Increment(ref s_sequence);
+    }
+
+    /// <summary>An execution as the journal kept it: its state, history and checkpoint; not running yet.</summary>
+    internal static Execution Restore(StepFunctionsEngine engine, StateMachine stateMachine, JournaledExecution record)
+    {
+        var execution = new Execution(engine, stateMachine, record.Arn, record.Name, record.InputJson, Json.Parse(record.InputJson), record.StartDate, record.Sequence)
+        {
+            Status = record.Status,
+            OutputJson = record.OutputJson,
+            Error = record.Error,
+            Cause = record.Cause,
+            StopDate = record.StopDate,
+            RedriveCount = record.RedriveCount,
+            RedriveDate = record.RedriveDate,
+            Resume = record.Checkpoint,
+        };
+        execution._history.AddRange(record.History);
+        execution._eventCount = record.History.Count == 0 ? 0 : record.History[^1].Id;
+        if (record.Status != ExecutionStatus.Running)
+        {
+            execution._completion.TrySetResult();
+        }
+
+        return execution;
+    }
+
+    /// <summary>Executions started after a restore sort after the restored ones that share their start tick.</summary>
+    internal static void ContinueSequenceAfter(long restored)
+    {
+        long current;
+        while ((current = Interlocked.Read(ref s_sequence)) < restored && Interlocked.CompareExchange(ref s_sequence, restored, current) != current)
+        {
+        }
     }
 
     /// <summary>The most redrives the service allows one execution.</summary>
@@ -299,8 +415,8 @@ public sealed class Execution
     /// <summary>Orders executions started within one clock tick (a virtual clock gives them all one start date).</summary>
     internal long Sequence { get; }
 
-    /// <summary>Where a redrive resumes: the top-level state that was running when the execution closed, and its input.</summary>
-    internal ResumePoint? Resume { get; set; }
+    /// <summary>Where a redrive (or a restarted engine) resumes: the top-level state running, and its input.</summary>
+    internal ResumePoint? Resume { get; private set; }
 
     public IReadOnlyList<HistoryEvent> History
     {
@@ -314,14 +430,7 @@ public sealed class Execution
     }
 
     /// <summary>The status as the API spells it: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED.</summary>
-    public string StatusName => Status switch
-    {
-        ExecutionStatus.Running => "RUNNING",
-        ExecutionStatus.Succeeded => "SUCCEEDED",
-        ExecutionStatus.Failed => "FAILED",
-        ExecutionStatus.TimedOut => "TIMED_OUT",
-        _ => "ABORTED",
-    };
+    public string StatusName => ExecutionStatusNames.Of(Status);
 
     internal StepFunctionsEngine Engine { get; }
 
@@ -347,9 +456,28 @@ public sealed class Execution
     internal void Start(MockTestCase? mocks)
     {
         _mocks = mocks;
-        var runner = new ExecutionRunner(this, mocks, resume: null);
+        var runner = new ExecutionRunner(this, mocks, resume: null, RunKind.Start);
         _abort = runner.Abort;
         _ = Task.Run(runner.RunAsync);
+    }
+
+    /// <summary>A RUNNING execution restored from the journal carries on at its checkpoint (or its first state).</summary>
+    internal void Continue()
+    {
+        var resume = Resume ?? new ResumePoint(StateMachine.Definition.Graph.StartAt, Input?.DeepClone());
+        var runner = new ExecutionRunner(this, mocks: null, resume, RunKind.AfterRestart);
+        _abort = runner.Abort;
+        _ = Task.Run(runner.RunAsync);
+    }
+
+    /// <summary>Moves the resume point and journals it; the caller awaits the journal when the next step depends on it.</summary>
+    internal void Checkpoint(ResumePoint resume)
+    {
+        lock (_lock)
+        {
+            Resume = resume;
+            Engine.Journal.Checkpointed(Arn, resume);
+        }
     }
 
     internal void Redrive()
@@ -372,7 +500,8 @@ public sealed class Execution
             Cause = null;
             StopDate = null;
             _completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            runner = new ExecutionRunner(this, _mocks, resume);
+            Engine.Journal.Redriven(Arn, RedriveCount, RedriveDate.Value);
+            runner = new ExecutionRunner(this, _mocks, resume, RunKind.Redrive);
             _abort = runner.Abort;
         }
 
@@ -408,7 +537,10 @@ public sealed class Execution
             }
 
             var id = ++_eventCount;
-            _history.Add(new HistoryEvent(id, lane.Last, now, type, details));
+            var historyEvent = new HistoryEvent(id, lane.Last, now, type, details);
+            _history.Add(historyEvent);
+            // Under the lock, so the journal receives the events in id order.
+            Engine.Journal.Appended(Arn, historyEvent);
             lane.Last = id;
             return id;
         }
@@ -428,15 +560,19 @@ public sealed class Execution
             }
 
             StopDate = Engine.Options.TimeProvider.GetUtcNow();
+            Engine.Journal.Closed(Arn, status, OutputJson, Error, Cause, StopDate.Value);
             completion = _completion;
         }
 
-        completion.TrySetResult();
+        // Whoever waits for the end may rely on it outliving the process.
+        var durable = Engine.Journal.DurableAsync();
+        if (durable.IsCompleted)
+        {
+            completion.TrySetResult();
+        }
+        else
+        {
+            _ = durable.ContinueWith(_ => completion.TrySetResult(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
     }
 }
-
-/// <summary>
-/// A top-level state to resume at, with the input it was entered with; for an inline Map, the results of the iterations
-/// that succeeded (null where an iteration did not), so a redrive runs only the others.
-/// </summary>
-internal sealed record ResumePoint(string StateName, JsonNode? Input, JsonNode?[]? IterationResults = null, bool[]? IterationSucceeded = null);

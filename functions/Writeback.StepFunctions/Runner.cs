@@ -15,14 +15,17 @@ internal sealed class ExecutionRunner : IDisposable
     private readonly JsonObject _executionContext;
     private readonly JsonObject _stateMachineContext;
     private readonly ResumePoint? _resume;
+    private readonly RunKind _kind;
+    private readonly Lock _progressLock = new();
     private Lane? _topLane;
     private ResumePoint? _current;
     private bool _disposed;
 
-    /// <param name="resume">Null for a new execution; where to continue for a redrive.</param>
-    public ExecutionRunner(Execution execution, MockTestCase? mocks, ResumePoint? resume)
+    /// <param name="resume">Null for a new execution; where to continue for a redrive or after a restart.</param>
+    public ExecutionRunner(Execution execution, MockTestCase? mocks, ResumePoint? resume, RunKind kind)
     {
         _resume = resume;
+        _kind = kind;
         _execution = execution;
         _engine = execution.Engine;
         _options = _engine.Options;
@@ -68,11 +71,12 @@ internal sealed class ExecutionRunner : IDisposable
         var token = _abort.Token;
         try
         {
-            if (_resume is null)
+            // After a restart the history simply goes on: the service has no event for "resumed", and none is needed.
+            if (_kind == RunKind.Start || (_kind == RunKind.AfterRestart && lane.Last == 0))
             {
                 _execution.Record(lane, "ExecutionStarted", Details(("input", _execution.Input), ("roleArn", (JsonNode?)_executionContext["RoleArn"]!.DeepClone())));
             }
-            else
+            else if (_kind == RunKind.Redrive)
             {
                 _execution.Record(lane, "ExecutionRedriven", new JsonObject { ["redriveCount"] = _execution.RedriveCount });
             }
@@ -80,7 +84,7 @@ internal sealed class ExecutionRunner : IDisposable
             // The timer starts before the first state: on a virtual clock a long Wait must pass the deadline, not jump it.
             using var timerCts = new CancellationTokenSource();
             var timeout = _execution.StateMachine.Definition.TimeoutSeconds;
-            var timer = timeout is null ? null : Delay(TimeSpan.FromSeconds(timeout.Value), sleep: false, timerCts.Token);
+            var timer = timeout is null ? null : Delay(TimeLeft(timeout.Value), sleep: false, timerCts.Token);
             var run = RunTopLevelAsync(_execution.StateMachine.Definition.Graph, lane, token);
             if (timer is not null)
             {
@@ -126,7 +130,23 @@ internal sealed class ExecutionRunner : IDisposable
         }
     }
 
-    /// <summary>The execution's own states; each one's name and input are kept so that a redrive can resume at it.</summary>
+    /// <summary>The execution's timeout runs from its start (or its redrive); a restart does not give it more time.</summary>
+    private TimeSpan TimeLeft(int timeoutSeconds)
+    {
+        var full = TimeSpan.FromSeconds(timeoutSeconds);
+        if (_kind != RunKind.AfterRestart)
+        {
+            return full;
+        }
+
+        var left = full - (Time.GetUtcNow() - (_execution.RedriveDate ?? _execution.StartDate));
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    /// <summary>
+    /// The execution's own states; each one's name and input are checkpointed, durably before the state runs, so that a
+    /// redrive or a restarted engine resumes exactly at it.
+    /// </summary>
     private async Task<JsonNode?> RunTopLevelAsync(StateGraph graph, Lane lane, CancellationToken ct)
     {
         var name = _resume?.StateName ?? graph.StartAt;
@@ -137,7 +157,8 @@ internal sealed class ExecutionRunner : IDisposable
             var state = graph.States[name];
             // A redrive's first state keeps the Map progress of the run before; any later state starts fresh.
             _current = _current is null && _resume is not null ? _resume : new ResumePoint(name, data?.DeepClone());
-            _execution.Resume = _current;
+            _execution.Checkpoint(_current);
+            await _engine.Journal.DurableAsync().WaitAsync(ct).ConfigureAwait(false);
             var (next, output) = await RunStateAsync(state, data, lane, ct).ConfigureAwait(false);
             if (next is null)
             {
@@ -537,7 +558,7 @@ internal sealed class ExecutionRunner : IDisposable
         var count = items.Count;
         // Only the execution's own Map state is resumable by iteration; a nested Map reruns with the iteration holding it.
         var topLevel = ReferenceEquals(lane, _topLane) && _current?.StateName == state.Name;
-        var prior = topLevel && _current!.IterationSucceeded is { } ok && ok.Length == count ? _current : null;
+        var prior = topLevel && _current!.IterationSucceeded is { } ok && ok.Count == count ? _current : null;
         if (prior is not null)
         {
             // Used once: a Retry of this Map after the redrive runs every iteration, as any retry does.
@@ -579,6 +600,10 @@ internal sealed class ExecutionRunner : IDisposable
                     results[i] = Json.Own(await RunGraphAsync(state.Processor!, itemInput, iterationLane, cts.Token).ConfigureAwait(false));
                     _execution.Record(iterationLane, "MapIterationSucceeded", (JsonObject)iteration.DeepClone());
                     succeeded[i] = true;
+                    if (topLevel)
+                    {
+                        KeepMapProgress(results, succeeded);
+                    }
                 }
                 catch (StatesException e)
                 {
@@ -603,7 +628,7 @@ internal sealed class ExecutionRunner : IDisposable
             if (topLevel && (failure is not null || ct.IsCancellationRequested))
             {
                 // The workers have all returned: what succeeded is kept for a redrive of this state.
-                _execution.Resume = _current! with { IterationResults = [.. results.Select(r => r?.DeepClone())], IterationSucceeded = succeeded };
+                KeepMapProgress(results, succeeded);
             }
         }
 
@@ -615,6 +640,18 @@ internal sealed class ExecutionRunner : IDisposable
 
         _execution.Record(lane, "MapStateSucceeded", null);
         return new JsonArray(results);
+    }
+
+    /// <summary>
+    /// The top-level Map's finished iterations become part of its checkpoint as they finish, so that a restart re-runs
+    /// only the others. Not awaited: losing the latest few to a crash costs re-running them, which is idempotent.
+    /// </summary>
+    private void KeepMapProgress(JsonNode?[] results, bool[] succeeded)
+    {
+        lock (_progressLock)
+        {
+            _execution.Checkpoint(_current! with { IterationResults = [.. results.Select(r => r?.DeepClone())], IterationSucceeded = [.. succeeded] });
+        }
     }
 
     /// <summary>Waits for branches or iterations; those cancelled because a sibling failed are not errors themselves.</summary>
@@ -808,6 +845,9 @@ internal sealed class ExecutionRunner : IDisposable
         }
     }
 }
+
+/// <summary>How a run of an execution begins: started, redriven, or carried on after the engine restarted.</summary>
+internal enum RunKind { Start, Redrive, AfterRestart }
 
 /// <summary>Function names from the forms lambda:invoke's FunctionName and a Task's Resource take.</summary>
 public static class LambdaArn

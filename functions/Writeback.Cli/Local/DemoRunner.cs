@@ -93,6 +93,7 @@ internal static class DemoRunner
                 Lambda = options.Lambda,
                 Artifacts = options.Artifacts,
                 FunctionLog = options.FunctionLog,
+                DurableExecutions = true,
             },
             cancellationToken);
 

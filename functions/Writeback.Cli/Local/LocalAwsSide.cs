@@ -12,6 +12,7 @@ using Writeback.Observability.History;
 using Writeback.Observability.Recording;
 using Writeback.StepFunctions;
 using Writeback.StepFunctions.Local;
+using Writeback.StepFunctions.Local.Journal;
 using Writeback.Trigger;
 using Writeback.Trigger.Auth;
 using Writeback.Trigger.Events;
@@ -37,11 +38,13 @@ internal sealed class LocalAwsSide : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly HttpClient _http;
+    private readonly PostgresJournal? _journal;
 
-    private LocalAwsSide(WebApplication app, HttpClient http, Uri triggerUrl, StepFunctionsEndpoint stepFunctions, StateMachine stateMachine, LocalOidcIssuer issuer)
+    private LocalAwsSide(WebApplication app, HttpClient http, PostgresJournal? journal, Uri triggerUrl, StepFunctionsEndpoint stepFunctions, StateMachine stateMachine, LocalOidcIssuer issuer)
     {
         _app = app;
         _http = http;
+        _journal = journal;
         TriggerUrl = triggerUrl;
         StepFunctions = stepFunctions;
         StateMachine = stateMachine;
@@ -62,6 +65,9 @@ internal sealed class LocalAwsSide : IAsyncDisposable
 
     public LocalOidcIssuer Issuer { get; }
 
+    /// <summary>The executions that were RUNNING when the last process on this database stopped, carried on by this one.</summary>
+    public IReadOnlyList<Execution> Resumed { get; private init; } = [];
+
     public static async Task<LocalAwsSide> StartAsync(LocalAwsSideOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -70,14 +76,25 @@ internal sealed class LocalAwsSide : IAsyncDisposable
         var definition = DefinitionSubstitutions.Apply(await File.ReadAllTextAsync(definitionPath, cancellationToken), substitutions);
 
         var lambda = await LocalLambda.StartAsync(options.Lambda, options.ConnectionString, options.ExportsFolder, options.Artifacts, options.FunctionLog);
-        var engine = new StepFunctionsEngine(new StepFunctionsEngineOptions { LambdaInvoker = lambda.Invoker });
+        var journal = options.DurableExecutions ? await PostgresJournal.OpenAsync(options.ConnectionString, options.Log, cancellationToken) : null;
+        var engine = new StepFunctionsEngine(new StepFunctionsEngineOptions { LambdaInvoker = lambda.Invoker, Journal = journal });
         if (options.HistoryFolder is { } historyFolder)
         {
             engine.ExecutionStarted += execution => _ = KeepHistoryAsync(execution, historyFolder);
         }
 
-        var service = new LocalStepFunctionsService(engine);
-        var stateMachine = service.CreateStateMachine(
+        var service = new LocalStepFunctionsService(engine, journal);
+        // Before the workflow is registered: a resumed execution keeps the definition it started with.
+        var resumed = await service.RestoreAsync(cancellationToken);
+        if (options.HistoryFolder is { } folder)
+        {
+            foreach (var execution in resumed)
+            {
+                _ = KeepHistoryAsync(execution, folder);
+            }
+        }
+
+        var stateMachine = service.CreateOrUpdateStateMachine(
             SfnSubstitutions.StateMachineName(ProjectPaths.Root, Path.GetFileName(definitionPath), "writeback-" + LocalStage),
             definition,
             $"arn:aws:iam::{engine.Options.AccountId}:role/writeback-{LocalStage}-state-machine");
@@ -161,7 +178,7 @@ internal sealed class LocalAwsSide : IAsyncDisposable
                 new TriggerRecorder(new RunHistory(options.ConnectionString))),
             http);
 
-        return new LocalAwsSide(app, http, triggerUrl, stepFunctions, stateMachine, issuer) { Lambda = lambda };
+        return new LocalAwsSide(app, http, journal, triggerUrl, stepFunctions, stateMachine, issuer) { Lambda = lambda, Resumed = resumed };
     }
 
     private static Func<string, string?> LocalEnvironment(Uri stepFunctionsUrl)
@@ -217,6 +234,12 @@ internal sealed class LocalAwsSide : IAsyncDisposable
         await StepFunctions.DisposeAsync();
         _http.Dispose();
         Issuer.Dispose();
+        // Executions still running stay RUNNING in the journal, at their checkpoint: the next start carries them on.
+        if (_journal is not null)
+        {
+            await _journal.DisposeAsync();
+        }
+
         await Lambda.DisposeAsync();
     }
 
@@ -255,4 +278,13 @@ internal sealed record LocalAwsSideOptions
 
     /// <summary>Where each finished execution's description and history is written; null keeps none.</summary>
     public string? HistoryFolder { get; init; }
+
+    /// <summary>
+    /// Keep state machines and executions in the database (schema writeback_sfn) and carry on the RUNNING ones at start,
+    /// as serve and the demo do; tests that share a database between hosts leave it off.
+    /// </summary>
+    public bool DurableExecutions { get; init; }
+
+    /// <summary>Receives the host's own notices (the execution journal losing and regaining PostgreSQL); null drops them.</summary>
+    public Action<string>? Log { get; init; }
 }
