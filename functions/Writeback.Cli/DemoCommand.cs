@@ -50,6 +50,7 @@ internal static class DemoCommand
                 {
                     ConnectionString = connectionString, Size = warehouseSize, BusinessDate = businessDate, Seed = parse.GetValue(seed), StateFolder = ProjectPaths.State,
                     Lambda = mode, Artifacts = parse.GetValue(artifacts), FunctionLog = functionLog.Write,
+                    Log = line => Console.Error.WriteLine($"writeback demo: {line}"),
                 },
                 new ConsoleProgress(),
                 cancellationToken);

@@ -19,22 +19,34 @@ internal static class ServeCommand
             }
 
             using var functionLog = FunctionLog.Open(Path.Combine(ProjectPaths.State, "functions.log"));
-            await using var aws = await LocalAwsSide.StartAsync(
-                new LocalAwsSideOptions
-                {
-                    ConnectionString = connectionString,
-                    Port = parse.GetValue(port),
-                    StepFunctionsPort = parse.GetValue(sfnPort),
-                    IssuerKeyPath = ProjectPaths.IssuerKey(ProjectPaths.State),
-                    ExportsFolder = ProjectPaths.Exports(ProjectPaths.State),
-                    HistoryFolder = ProjectPaths.ExecutionHistories(ProjectPaths.State),
-                    Lambda = parse.GetValue(artifacts) is null ? LambdaMode.JitProcesses : LambdaMode.ArtifactProcesses,
-                    Artifacts = parse.GetValue(artifacts),
-                    FunctionLog = functionLog.Write,
-                    DurableExecutions = true,
-                    Log = line => Console.Error.WriteLine($"writeback serve: {line}"),
-                },
-                cancellationToken);
+            LocalAwsSide aws;
+            try
+            {
+                aws = await LocalAwsSide.StartAsync(
+                    new LocalAwsSideOptions
+                    {
+                        ConnectionString = connectionString,
+                        Port = parse.GetValue(port),
+                        StepFunctionsPort = parse.GetValue(sfnPort),
+                        IssuerKeyPath = ProjectPaths.IssuerKey(ProjectPaths.State),
+                        ExportsFolder = ProjectPaths.Exports(ProjectPaths.State),
+                        HistoryFolder = ProjectPaths.ExecutionHistories(ProjectPaths.State),
+                        Lambda = parse.GetValue(artifacts) is null ? LambdaMode.JitProcesses : LambdaMode.ArtifactProcesses,
+                        Artifacts = parse.GetValue(artifacts),
+                        FunctionLog = functionLog.Write,
+                        DurableExecutions = true,
+                        Host = "writeback serve",
+                        Log = line => Console.Error.WriteLine($"writeback serve: {line}"),
+                    },
+                    cancellationToken);
+            }
+            catch (Writeback.StepFunctions.Local.Journal.JournalInUseException e)
+            {
+                Console.Error.WriteLine($"writeback serve: {e.Message}.");
+                return 2;
+            }
+
+            await using var awsSide = aws;
             var urlFile = Path.Combine(ProjectPaths.State, "serve.url");
             await File.WriteAllTextAsync(urlFile, aws.TriggerUrl.ToString(), cancellationToken);
             aws.Engine.ExecutionStarted += e => Console.Error.WriteLine($"writeback serve: started execution {e.Name}");

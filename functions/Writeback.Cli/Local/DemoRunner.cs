@@ -34,6 +34,9 @@ internal sealed record DemoOptions
 
     /// <summary>Where the functions' processes' output goes; null drops it.</summary>
     public Action<string>? FunctionLog { get; init; }
+
+    /// <summary>Lines about the local stack itself (the execution journal's state); null drops them.</summary>
+    public Action<string>? Log { get; init; }
 }
 
 /// <summary>What the demo is doing now, for the progress display.</summary>
@@ -94,6 +97,9 @@ internal static class DemoRunner
                 Artifacts = options.Artifacts,
                 FunctionLog = options.FunctionLog,
                 DurableExecutions = true,
+                Host = "writeback demo",
+                InMemoryWhenJournalTaken = true,
+                Log = options.Log,
             },
             cancellationToken);
 

@@ -75,8 +75,21 @@ internal sealed class LocalAwsSide : IAsyncDisposable
         var (substitutions, _) = SfnSubstitutions.Resolve(ProjectPaths.Root, definitionPath);
         var definition = DefinitionSubstitutions.Apply(await File.ReadAllTextAsync(definitionPath, cancellationToken), substitutions);
 
+        // The journal first: a host that may not own it must fail before it has started any function process.
+        PostgresJournal? journal = null;
+        if (options.DurableExecutions)
+        {
+            try
+            {
+                journal = await PostgresJournal.OpenAsync(options.ConnectionString, $"{options.Host}, pid {Environment.ProcessId}", options.Log, cancellationToken);
+            }
+            catch (JournalInUseException e) when (options.InMemoryWhenJournalTaken)
+            {
+                options.Log?.Invoke($"{e.Message}; this run keeps its executions in memory");
+            }
+        }
+
         var lambda = await LocalLambda.StartAsync(options.Lambda, options.ConnectionString, options.ExportsFolder, options.Artifacts, options.FunctionLog);
-        var journal = options.DurableExecutions ? await PostgresJournal.OpenAsync(options.ConnectionString, options.Log, cancellationToken) : null;
         var engine = new StepFunctionsEngine(new StepFunctionsEngineOptions { LambdaInvoker = lambda.Invoker, Journal = journal });
         if (options.HistoryFolder is { } historyFolder)
         {
@@ -284,6 +297,12 @@ internal sealed record LocalAwsSideOptions
     /// as serve and the demo do; tests that share a database between hosts leave it off.
     /// </summary>
     public bool DurableExecutions { get; init; }
+
+    /// <summary>Who hosts the endpoint, as another host finding the journal taken is told: "writeback serve", "writeback demo".</summary>
+    public string Host { get; init; } = "writeback";
+
+    /// <summary>The demo may run beside a `serve` on the same database: it then keeps its executions in memory instead of failing.</summary>
+    public bool InMemoryWhenJournalTaken { get; init; }
 
     /// <summary>Receives the host's own notices (the execution journal losing and regaining PostgreSQL); null drops them.</summary>
     public Action<string>? Log { get; init; }

@@ -32,6 +32,12 @@ public sealed partial class PostgresJournal : IExecutionJournal, IAsyncDisposabl
     private readonly Channel<Change> _changes = Channel.CreateUnbounded<Change>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _writer;
+    private NpgsqlConnection? _owner;
+    private string _ownerName = "";
+    private string _connectionString = "";
+
+    /// <summary>The advisory lock the owner holds: "wbsfn" in ASCII, so no other application's key is likely to collide.</summary>
+    private const long OwnerLockKey = 0x7762_7366_6E;
 
     private PostgresJournal(NpgsqlDataSource dataSource, Action<string> log)
     {
@@ -43,9 +49,14 @@ public sealed partial class PostgresJournal : IExecutionJournal, IAsyncDisposabl
     /// <summary>Batches committed so far (the cost a reader of the numbers wants: one round trip and one commit each).</summary>
     public long BatchesWritten { get; private set; }
 
-    /// <summary>Creates the schema if needed (retrying while the server is unreachable) and starts the writer.</summary>
+    /// <summary>
+    /// Creates the schema if needed (retrying while the server is unreachable), makes this process the journal's one
+    /// owner, and starts the writer.
+    /// </summary>
+    /// <param name="owner">Who holds the journal, as another host that finds it taken is told (e.g. "writeback serve, pid 4242").</param>
     /// <param name="log">Receives one line when PostgreSQL becomes unreachable and one when it is back.</param>
-    public static async Task<PostgresJournal> OpenAsync(string connectionString, Action<string>? log, CancellationToken cancellationToken)
+    /// <exception cref="JournalInUseException">Another live process owns the executions kept in this database.</exception>
+    public static async Task<PostgresJournal> OpenAsync(string connectionString, string owner, Action<string>? log, CancellationToken cancellationToken)
     {
         var dataSource = NpgsqlDataSource.Create(connectionString);
         var journal = new PostgresJournal(dataSource, log ?? (_ => { }));
@@ -56,6 +67,9 @@ public sealed partial class PostgresJournal : IExecutionJournal, IAsyncDisposabl
                 await using var command = new NpgsqlCommand(Schema, connection);
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }, cancellationToken);
+            journal._owner = await TakeOwnershipAsync(connectionString, owner, cancellationToken);
+            journal._ownerName = owner;
+            journal._connectionString = connectionString;
         }
         catch
         {
@@ -64,6 +78,42 @@ public sealed partial class PostgresJournal : IExecutionJournal, IAsyncDisposabl
         }
 
         return journal;
+    }
+
+    /// <summary>
+    /// Two hosts on one journal would both resume every RUNNING execution and run its steps twice. The owner holds a
+    /// session advisory lock on a connection of its own for as long as it lives; the server releases it when the
+    /// process dies, so a SIGKILLed host never blocks the next one.
+    /// </summary>
+    private static async Task<NpgsqlConnection> TakeOwnershipAsync(string connectionString, string owner, CancellationToken cancellationToken)
+    {
+        // Keepalive: an idle connection learns of a server restart (and reports Broken) within seconds, not at its next use.
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, KeepAlive = 5, ApplicationName = owner[..Math.Min(owner.Length, 63)] };
+        var connection = new NpgsqlConnection(builder.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var take = new NpgsqlCommand($"SELECT pg_try_advisory_lock({OwnerLockKey})", connection);
+            if ((bool)(await take.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return connection;
+            }
+
+            await using var holder = new NpgsqlCommand(
+                $"""
+                SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND ((l.classid::bigint << 32) | l.objid::bigint) = {OwnerLockKey}
+                """, connection);
+            var name = await holder.ExecuteScalarAsync(cancellationToken) as string;
+            throw new JournalInUseException(
+                $"another process ({(string.IsNullOrEmpty(name) ? "unnamed" : name)}) keeps its Step Functions executions in this database (schema writeback_sfn); stop it first, or give this one another database");
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
     }
 
     public void Created(JournaledExecution execution)
@@ -130,6 +180,10 @@ public sealed partial class PostgresJournal : IExecutionJournal, IAsyncDisposabl
         await _writer.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         _stopping.Dispose();
         await _dataSource.DisposeAsync();
+        if (_owner is not null)
+        {
+            await _owner.DisposeAsync();
+        }
     }
 
     /// <summary>After disposal changes are dropped, as they would be by a process that has gone.</summary>
@@ -150,7 +204,11 @@ public sealed partial class PostgresJournal : IExecutionJournal, IAsyncDisposabl
 
                 if (batch.Any(c => c.Sql is not null))
                 {
-                    await WithRetryAsync(connection => CommitAsync(connection, batch), _stopping.Token);
+                    await WithRetryAsync(async connection =>
+                    {
+                        await KeepOwnershipAsync();
+                        await CommitAsync(connection, batch);
+                    }, _stopping.Token);
                     BatchesWritten++;
                 }
 
@@ -165,6 +223,29 @@ public sealed partial class PostgresJournal : IExecutionJournal, IAsyncDisposabl
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
             // Disposed while PostgreSQL was away: what was not written is lost, as in a crash.
+        }
+    }
+
+    /// <summary>
+    /// A server crash ends every session, the owner's lock with it: the writer takes it again before it writes on. Should
+    /// another host have taken it in between, both now run the same executions, which is said rather than hidden.
+    /// </summary>
+    private async Task KeepOwnershipAsync()
+    {
+        if (_owner is null || _owner.FullState == System.Data.ConnectionState.Open)
+        {
+            return;
+        }
+
+        await _owner.DisposeAsync();
+        _owner = null;
+        try
+        {
+            _owner = await TakeOwnershipAsync(_connectionString, _ownerName, _stopping.Token);
+        }
+        catch (JournalInUseException e)
+        {
+            _log($"the execution journal lost its ownership in a server restart: {e.Message}");
         }
     }
 
@@ -232,3 +313,6 @@ public sealed partial class PostgresJournal : IExecutionJournal, IAsyncDisposabl
     /// <summary>One statement to run in order, or (with <see cref="Done"/>) a barrier completed once all before it are committed.</summary>
     private sealed record Change(string? Sql, object?[] Values, TaskCompletionSource? Done = null);
 }
+
+/// <summary>The journal is owned by another live process: resuming its executions here would run their steps twice.</summary>
+public sealed class JournalInUseException(string message) : Exception(message);

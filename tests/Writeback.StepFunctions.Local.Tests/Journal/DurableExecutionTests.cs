@@ -171,7 +171,7 @@ public sealed class DurableExecutionTests(PostgresDatabase database, ITestOutput
 
     private async Task<Process> StartProcessAsync(ILambdaInvoker invoker)
     {
-        var journal = await PostgresJournal.OpenAsync(database.ConnectionString, output.WriteLine, CancellationToken.None);
+        var journal = await PostgresJournal.OpenAsync(database.ConnectionString, "test", output.WriteLine, CancellationToken.None);
         return new Process(new StepFunctionsEngine(new StepFunctionsEngineOptions { LambdaInvoker = invoker, Journal = journal }), journal);
     }
 

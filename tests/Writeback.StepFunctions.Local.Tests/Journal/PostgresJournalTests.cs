@@ -17,7 +17,7 @@ public sealed class PostgresJournalTests(PostgresDatabase database, ITestOutputH
     {
         var arn = $"arn:aws:states:us-east-1:000000000000:execution:m:{Guid.NewGuid():N}";
         var definition = """{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}""";
-        await using (var journal = await PostgresJournal.OpenAsync(database.ConnectionString, null, CancellationToken.None))
+        await using (var journal = await PostgresJournal.OpenAsync(database.ConnectionString, "test", null, CancellationToken.None))
         {
             journal.Created(new JournaledExecution(arn, "e1", "arn:aws:states:us-east-1:000000000000:stateMachine:m", "m", definition, """{"n":1}""", Start, 7));
             journal.Appended(arn, new HistoryEvent(1, 0, Start, "ExecutionStarted", new JsonObject { ["input"] = """{"n":1}""", ["roleArn"] = "r" }));
@@ -44,7 +44,7 @@ public sealed class PostgresJournalTests(PostgresDatabase database, ITestOutputH
         Assert.Equal([true, false, true], checkpoint.IterationSucceeded!);
         Assert.Equal(["""{"r":1}""", null, "2"], checkpoint.IterationResults!.Select(r => r?.ToJsonString()));
 
-        await using (var journal = await PostgresJournal.OpenAsync(database.ConnectionString, null, CancellationToken.None))
+        await using (var journal = await PostgresJournal.OpenAsync(database.ConnectionString, "test", null, CancellationToken.None))
         {
             journal.Redriven(arn, 1, Start.AddSeconds(10));
             await journal.DurableAsync();
@@ -61,7 +61,7 @@ public sealed class PostgresJournalTests(PostgresDatabase database, ITestOutputH
     {
         var kept = $"arn:aws:states:us-east-1:000000000000:stateMachine:kept-{Guid.NewGuid():N}";
         var gone = $"arn:aws:states:us-east-1:000000000000:stateMachine:gone-{Guid.NewGuid():N}";
-        await using (var journal = await PostgresJournal.OpenAsync(database.ConnectionString, null, CancellationToken.None))
+        await using (var journal = await PostgresJournal.OpenAsync(database.ConnectionString, "test", null, CancellationToken.None))
         {
             journal.StateMachineSaved(kept, "kept", "{\"v\":1}", "role-1", Start, null);
             journal.StateMachineSaved(gone, "gone", "{}", "role-1", Start, null);
@@ -70,7 +70,7 @@ public sealed class PostgresJournalTests(PostgresDatabase database, ITestOutputH
             await journal.DurableAsync();
         }
 
-        await using var reader = await PostgresJournal.OpenAsync(database.ConnectionString, null, CancellationToken.None);
+        await using var reader = await PostgresJournal.OpenAsync(database.ConnectionString, "test", null, CancellationToken.None);
         var machines = await reader.LoadStateMachinesAsync(CancellationToken.None);
         Assert.Contains(new JournaledStateMachine(kept, "kept", "{\"v\":2}", "role-2", Start, Start.AddMinutes(1)), machines);
         Assert.DoesNotContain(machines, m => m.Arn == gone);
@@ -81,7 +81,7 @@ public sealed class PostgresJournalTests(PostgresDatabase database, ITestOutputH
     {
         const int events = 5000;
         var arn = $"arn:aws:states:us-east-1:000000000000:execution:m:{Guid.NewGuid():N}";
-        await using var journal = await PostgresJournal.OpenAsync(database.ConnectionString, null, CancellationToken.None);
+        await using var journal = await PostgresJournal.OpenAsync(database.ConnectionString, "test", null, CancellationToken.None);
         journal.Created(new JournaledExecution(arn, "many", "arn:aws:states:us-east-1:000000000000:stateMachine:m", "m", "{}", "{}", Start, 1));
         var clock = Stopwatch.StartNew();
         for (var id = 1; id <= events; id++)
@@ -94,14 +94,36 @@ public sealed class PostgresJournalTests(PostgresDatabase database, ITestOutputH
         clock.Stop();
         output.WriteLine($"{events} events: enqueued in {enqueued.TotalMilliseconds:0} ms ({enqueued.TotalMicroseconds / events:0.0} µs each on the engine's side), durable after {clock.ElapsedMilliseconds} ms ({clock.Elapsed.TotalMicroseconds / events:0.0} µs each), {journal.BatchesWritten} transactions");
 
-        var read = await ReadAsync(arn);
+        var read = Assert.Single(await journal.LoadAsync(CancellationToken.None), e => e.Arn == arn);
         Assert.Equal(Enumerable.Range(1, events).Select(i => (long)i), read.History.Select(e => e.Id));
         Assert.True(journal.BatchesWritten < events / 10, $"{journal.BatchesWritten} transactions for {events} events");
     }
 
+    [Fact]
+    public async Task A_second_host_on_the_same_journal_is_refused_with_the_owner_named_and_welcomed_once_the_owner_is_gone()
+    {
+        var owner = await PostgresJournal.OpenAsync(database.ConnectionString, "writeback serve, pid 4242", null, CancellationToken.None);
+        try
+        {
+            var refused = await Assert.ThrowsAsync<JournalInUseException>(() => PostgresJournal.OpenAsync(database.ConnectionString, "writeback demo, pid 7", null, CancellationToken.None));
+            Assert.Contains("writeback serve, pid 4242", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("writeback_sfn", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await owner.DisposeAsync();
+        }
+
+        await using var next = await PostgresJournal.OpenAsync(database.ConnectionString, "writeback demo, pid 7", null, CancellationToken.None);
+        var arn = $"arn:aws:states:us-east-1:000000000000:execution:m:{Guid.NewGuid():N}";
+        next.Created(new JournaledExecution(arn, "after", "arn:aws:states:us-east-1:000000000000:stateMachine:m", "m", "{}", "{}", Start, 1));
+        await next.DurableAsync();
+        Assert.Contains(await next.LoadAsync(CancellationToken.None), e => e.Arn == arn);
+    }
+
     private async Task<JournaledExecution> ReadAsync(string arn)
     {
-        await using var journal = await PostgresJournal.OpenAsync(database.ConnectionString, null, CancellationToken.None);
+        await using var journal = await PostgresJournal.OpenAsync(database.ConnectionString, "test", null, CancellationToken.None);
         return Assert.Single(await journal.LoadAsync(CancellationToken.None), e => e.Arn == arn);
     }
 }
@@ -115,7 +137,7 @@ public sealed class PostgresJournalRestartTests
         await using var server = await PrivatePostgres.StartAsync();
         var log = new List<string>();
         var arn = "arn:aws:states:us-east-1:000000000000:execution:m:through-a-crash";
-        await using var journal = await PostgresJournal.OpenAsync(server.ConnectionString, line => { lock (log) { log.Add(line); } }, CancellationToken.None);
+        await using var journal = await PostgresJournal.OpenAsync(server.ConnectionString, "test", line => { lock (log) { log.Add(line); } }, CancellationToken.None);
         journal.Created(new JournaledExecution(arn, "through-a-crash", "arn:aws:states:us-east-1:000000000000:stateMachine:m", "m", "{}", "{}", DateTimeOffset.UtcNow, 1));
         await journal.DurableAsync();
 
@@ -133,8 +155,7 @@ public sealed class PostgresJournalRestartTests
         await writing;
         await journal.DurableAsync().WaitAsync(TimeSpan.FromMinutes(1));
 
-        await using var reader = await PostgresJournal.OpenAsync(server.ConnectionString, null, CancellationToken.None);
-        var read = Assert.Single(await reader.LoadAsync(CancellationToken.None));
+        var read = Assert.Single(await journal.LoadAsync(CancellationToken.None));
         Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), read.History.Select(e => e.Id));
         lock (log)
         {
