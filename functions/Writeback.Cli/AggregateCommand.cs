@@ -14,7 +14,7 @@ internal static class AggregateCommand
     public static Command Create()
     {
         var dataset = new Option<string>("--dataset") { Description = "The dataset to aggregate (a model in sql/models).", Required = true };
-        var date = new Option<string?>("--date") { Description = "Business date (yyyy-MM-dd); default: yesterday (UTC)." };
+        var date = new Option<string?>("--date") { Description = "Business date (yyyy-MM-dd); default: yesterday in the time zone of the dataset's deadline (targets/), the day the SLO check expects." };
         var size = new Option<string>("--size") { Description = "Sample warehouse size: small, medium or large.", DefaultValueFactory = _ => "small" };
         var seed = new Option<long>("--seed") { Description = "Seed of the generated sample warehouse.", DefaultValueFactory = _ => SampleWarehouse.DefaultSeed };
         var push = new Option<string?>("--push-url") { Description = "Where to push the batch-ready event; default: the running `writeback serve`, else no push." };
@@ -30,7 +30,7 @@ internal static class AggregateCommand
                 return 2;
             }
 
-            if (!CliDates.TryParseBusinessDate(parse.GetValue(date), out var businessDate, out var dateError))
+            if (!CliDates.TryParseBusinessDate(parse.GetValue(date), parse.GetValue(dataset)!, DateTimeOffset.UtcNow, out var businessDate, out var dateError))
             {
                 Console.Error.WriteLine($"writeback aggregate: {dateError}");
                 return 2;

@@ -11,7 +11,7 @@ internal static class DemoCommand
     public static Command Create()
     {
         var size = new Option<string>("--size") { Description = "Sample warehouse size: small, medium (≥ 1M result rows) or large.", DefaultValueFactory = _ => "small" };
-        var date = new Option<string?>("--date") { Description = "Business date (yyyy-MM-dd); default: yesterday (UTC)." };
+        var date = new Option<string?>("--date") { Description = "Business date (yyyy-MM-dd); default: yesterday in the time zone of the datasets' deadline (targets/), the day the SLO check expects." };
         var seed = new Option<long>("--seed") { Description = "Seed of the generated sample warehouse.", DefaultValueFactory = _ => SampleWarehouse.DefaultSeed };
         var artifacts = new Option<string?>("--artifacts") { Description = "Run the Native AOT bootstrap from this folder (./writeback build-artifacts linux-x64 writes artifacts/linux-x64) instead of the JIT build." };
         var inProcess = new Option<bool>("--in-process") { Description = "Call the handlers in this process instead of through the local Lambda service (to compare the cost of process invocation)." };
@@ -26,7 +26,8 @@ internal static class DemoCommand
                 return Fail($"--size must be small, medium or large, not '{parse.GetValue(size)}'.");
             }
 
-            if (!CliDates.TryParseBusinessDate(parse.GetValue(date), out var businessDate, out var dateError))
+            // The demo loads both datasets for one day; their deadlines share a zone (both Asia/Tokyo): the first one's is used.
+            if (!CliDates.TryParseBusinessDate(parse.GetValue(date), DemoOptions.DefaultDatasets[0], DateTimeOffset.UtcNow, out var businessDate, out var dateError))
             {
                 return Fail(dateError);
             }
@@ -96,6 +97,10 @@ internal static class DemoCommand
             }
 
             o.WriteLine($"  steps      {string.Join(" · ", d.Steps.Select(s => $"{s.State} {Seconds(s.Duration)}"))}  (execution {Seconds(d.ExecutionDuration)})");
+            if (d.Succeeded && CliDates.DeadlineOf(d.Dataset) is { } deadline)
+            {
+                o.WriteLine($"  deadline   {businessDate:yyyy-MM-dd} {CliDates.Verdict(deadline, businessDate, DateTimeOffset.UtcNow)}");
+            }
             o.WriteLine($"  history    {Relative(d.HistoryPath ?? "")}");
         }
 
@@ -176,26 +181,5 @@ internal static class DemoCommand
 
             Console.Error.WriteLine(line);
         }
-    }
-}
-
-internal static class CliDates
-{
-    public static bool TryParseBusinessDate(string? text, out DateOnly date, out string error)
-    {
-        error = "";
-        if (string.IsNullOrEmpty(text))
-        {
-            date = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-1);
-            return true;
-        }
-
-        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date))
-        {
-            return true;
-        }
-
-        error = $"--date must be a date like 2026-11-25, not '{text}'.";
-        return false;
     }
 }

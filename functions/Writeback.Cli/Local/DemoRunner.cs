@@ -23,7 +23,9 @@ internal sealed record DemoOptions
     /// <summary>Where the warehouse, exports, the local issuer key and execution histories are kept.</summary>
     public required string StateFolder { get; init; }
 
-    public IReadOnlyList<string> Datasets { get; init; } = ["student_dashboard", "class_summary"];
+    public static IReadOnlyList<string> DefaultDatasets { get; } = ["student_dashboard", "class_summary"];
+
+    public IReadOnlyList<string> Datasets { get; init; } = DefaultDatasets;
 
     public long? MaxShardBytes { get; init; }
 
