@@ -46,15 +46,29 @@ internal static class DemoCommand
                 _ => "writeback demo: functions run as processes (the writers' JIT build, speaking the Lambda Runtime API), invoked over the local Lambda Invoke API",
             });
             using var functionLog = FunctionLog.Open(Path.Combine(ProjectPaths.State, "functions.log"));
-            var outcome = await DemoRunner.RunAsync(
-                new DemoOptions
-                {
-                    ConnectionString = connectionString, Size = warehouseSize, BusinessDate = businessDate, Seed = parse.GetValue(seed), StateFolder = ProjectPaths.State,
-                    Lambda = mode, Artifacts = parse.GetValue(artifacts), FunctionLog = functionLog.Write,
-                    Log = line => Console.Error.WriteLine($"writeback demo: {line}"),
-                },
-                new ConsoleProgress(),
-                cancellationToken);
+            var progress = new ProgressLine(Console.Error, interactive: !Console.IsErrorRedirected);
+            DemoOutcome outcome;
+            try
+            {
+                outcome = await DemoRunner.RunAsync(
+                    new DemoOptions
+                    {
+                        ConnectionString = connectionString, Size = warehouseSize, BusinessDate = businessDate, Seed = parse.GetValue(seed), StateFolder = ProjectPaths.State,
+                        Lambda = mode, Artifacts = parse.GetValue(artifacts), FunctionLog = functionLog.Write,
+                        Log = line =>
+                        {
+                            progress.Done();
+                            Console.Error.WriteLine($"writeback demo: {line}");
+                        },
+                    },
+                    progress,
+                    cancellationToken);
+            }
+            finally
+            {
+                progress.Done();
+            }
+
             await PrintSummaryAsync(outcome, connectionString, businessDate, cancellationToken);
             return outcome.Datasets.All(d => d.Succeeded) ? 0 : 1;
         });
@@ -155,31 +169,4 @@ internal static class DemoCommand
     private static string Seconds(TimeSpan t) => t.TotalSeconds >= 1 ? $"{t.TotalSeconds:0.0} s" : $"{t.TotalMilliseconds:0} ms";
 
     private static string Relative(string path) => Path.GetRelativePath(ProjectPaths.Root, path);
-
-    /// <summary>Progress on stderr: a line when the phase changes, and at most one a second while shards load.</summary>
-    private sealed class ConsoleProgress : IProgress<DemoProgress>
-    {
-        private string? _lastPhase;
-        private DateTime _lastLine;
-
-        public void Report(DemoProgress value)
-        {
-            var phaseChanged = value.Dataset + value.Phase != _lastPhase;
-            if (!phaseChanged && DateTime.UtcNow - _lastLine < TimeSpan.FromSeconds(1))
-            {
-                return;
-            }
-
-            _lastPhase = value.Dataset + value.Phase;
-            _lastLine = DateTime.UtcNow;
-            var line = $"[{value.Dataset}] {value.Phase}";
-            if (value.ShardsTotal > 0)
-            {
-                var rate = value.LoadElapsed.TotalSeconds > 0 ? value.RowsLoaded / value.LoadElapsed.TotalSeconds : 0;
-                line += $" — shards {value.ShardsLoaded}/{value.ShardsTotal}, {value.RowsLoaded:N0} rows, {rate:N0} rows/s";
-            }
-
-            Console.Error.WriteLine(line);
-        }
-    }
 }

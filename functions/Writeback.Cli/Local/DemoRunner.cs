@@ -42,7 +42,7 @@ internal sealed record DemoOptions
 }
 
 /// <summary>What the demo is doing now, for the progress display.</summary>
-internal sealed record DemoProgress(string Dataset, string Phase, int ShardsLoaded = 0, int ShardsTotal = 0, long RowsLoaded = 0, TimeSpan LoadElapsed = default);
+internal sealed record DemoProgress(string Dataset, string Phase, int ShardsLoaded = 0, int ShardsTotal = 0, long RowsLoaded = 0, TimeSpan LoadElapsed = default, long RowsTotal = 0);
 
 /// <param name="Lambda">Which way the functions ran (the Invoke API and processes, or in this process).</param>
 internal sealed record DemoOutcome(WarehouseInfo Warehouse, TimeSpan WarehouseDuration, IReadOnlyList<DatasetOutcome> Datasets, string Lambda);
@@ -187,7 +187,7 @@ internal static class DemoRunner
 
         // Rows per second of the load itself: from the Map's start to the latest finished shard, not wall time since the start.
         var loadElapsed = loadStarted is { } from && lastLoaded is { } to ? to - from : elapsed;
-        return new DemoProgress(dataset, phase, loaded, shardRows.Count, rows, loadElapsed);
+        return new DemoProgress(dataset, phase, loaded, shardRows.Count, rows, loadElapsed, shardRows.Sum());
     }
 
     private static List<long> ReadShardRows(string manifestUri)
