@@ -48,6 +48,18 @@ public static class HtmlReport
             td.num { text-align: right; font-variant-numeric: tabular-nums; }
             code { font-family: ui-monospace, monospace; font-size: 12px; }
             .status-failed { color: #cf222e; font-weight: 600; }
+            .verdict { display: inline-block; padding: 0 6px; border-radius: 8px; font-weight: 600; white-space: nowrap; }
+            .verdict.met { color: #1a7f37; }
+            .verdict.running, .verdict.skipped { color: #57606a; }
+            .verdict.late, .verdict.late-running { color: #fff; background: #bf4b00; }
+            .verdict.failed { color: #fff; background: #cf222e; }
+            tr.late td, tr.late-running td { background: #fff1e5; }
+            tr.failed td { background: #ffebe9; }
+            .counts span { margin-right: 12px; }
+            svg .run.late, svg .run.late-running { stroke: #bf4b00; stroke-width: 2; }
+            svg .mark { font-size: 11px; font-weight: 700; }
+            svg .mark.late, svg .mark.late-running { fill: #bf4b00; }
+            svg .mark.failed { fill: #cf222e; }
             </style>
             </head>
             <body>
@@ -62,6 +74,7 @@ public static class HtmlReport
                 <section class="dataset">
                 <h2>{E(dataset.Dataset)} <span class="slo {E(dataset.Slo)}">{E(dataset.Slo)}</span></h2>
                 <p class="detail">Deadline {E(dataset.Deadline)} · {E(dataset.SloDetail)}</p>
+                <p class="counts">{Counts(dataset)}</p>
                 <div class="chart" id="chart-{i}"></div>
 
                 """);
@@ -71,11 +84,12 @@ public static class HtmlReport
                 continue;
             }
 
-            html.Append("<table><thead><tr><th>batch</th><th>status</th><th>business date</th><th>arrived (UTC)</th><th>duration</th><th>rows</th><th>bytes</th><th>retries</th><th>trace</th><th>error</th></tr></thead><tbody>\n");
+            html.Append("<table><thead><tr><th>batch</th><th>status</th><th>deadline</th><th>business date</th><th>arrived (UTC)</th><th>duration</th><th>rows</th><th>inserted</th><th>updated</th><th>deleted</th><th>unchanged</th><th>bytes</th><th>retries</th><th>history</th><th>trace</th><th>error</th></tr></thead><tbody>\n");
             foreach (var run in dataset.Runs)
             {
                 var duration = run.End is { } end ? FormatDuration(end - run.Start) : "running";
-                html.Append(CultureInfo.InvariantCulture, $"<tr><td><code>{E(run.BatchId)}</code></td><td class=\"status-{E(run.Status)}\">{E(run.Status)}</td><td>{E(run.BusinessDate)}</td><td>{Time(run.Start)}</td><td class=\"num\">{duration}</td><td class=\"num\">{Number(run.Rows)}</td><td class=\"num\">{Number(run.Bytes)}</td><td class=\"num\">{run.Retries}</td><td><code>{E(run.TraceId ?? "")}</code></td><td>{E(run.Error ?? "")}</td></tr>\n");
+                var history = run.HistoryLink is { } link ? $"<a href=\"{E(link)}\">history</a>" : "";
+                html.Append(CultureInfo.InvariantCulture, $"<tr class=\"{E(run.Verdict)}\" data-batch-id=\"{E(run.BatchId)}\"><td><code>{E(run.BatchId)}</code></td><td class=\"status-{E(run.Status)}\">{E(run.Status)}</td><td><span class=\"verdict {E(run.Verdict)}\">{E(VerdictText(run))}</span></td><td>{E(run.BusinessDate)}</td><td>{Time(run.Start)}</td><td class=\"num\">{duration}</td><td class=\"num\">{Number(run.Rows)}</td><td class=\"num\">{Number(run.Inserted)}</td><td class=\"num\">{Number(run.Updated)}</td><td class=\"num\">{Number(run.Deleted)}</td><td class=\"num\">{Number(run.Unchanged)}</td><td class=\"num\">{Number(run.Bytes)}</td><td class=\"num\">{run.Retries}</td><td>{history}</td><td><code>{E(run.TraceId ?? "")}</code></td><td>{E(run.Error ?? "")}</td></tr>\n");
             }
 
             html.Append("</tbody></table>\n</section>\n");
@@ -135,7 +149,13 @@ public static class HtmlReport
               var s = span(r), y = top + i * rowH;
               svg.appendChild(el('text', { x: left - 8, y: y + rowH / 2 + 4, 'text-anchor': 'end', 'class': 'label' }, r.businessDate + '  ' + shorten(r.batchId)));
               var rect = el('rect', { x: x(s[0]), y: y + 4, width: Math.max(3, x(s[1]) - x(s[0])), height: rowH - 8, rx: 3,
-                'class': 'run ' + r.status, 'data-batch-id': r.batchId });
+                'class': 'run ' + r.status + ' ' + r.verdict, 'data-batch-id': r.batchId });
+              // Late and failed say so in words beside the bar: colour alone is missed, and lost in print.
+              var marks = { 'late': 'LATE', 'late-running': 'LATE, running', 'failed': 'FAILED' };
+              if (marks[r.verdict]) {
+                svg.appendChild(el('text', { x: Math.min(x(s[1]) + 6, width - right), y: y + rowH / 2 + 4, 'class': 'mark ' + r.verdict,
+                  'text-anchor': x(s[1]) + 90 > width ? 'end' : 'start' }, marks[r.verdict]));
+              }
               rect.appendChild(el('title', {}, r.batchId + '\n' + r.status + ', business date ' + r.businessDate + '\narrived ' + r.start +
                 (r.end ? '\nended ' + r.end : '\nstill running') + (r.error ? '\n' + r.error : '')));
               svg.appendChild(rect);
@@ -148,6 +168,25 @@ public static class HtmlReport
         })();
 
         """;
+
+    /// <summary>"LATE by 1 h 5 min", "met, 2 h 3 min early", "FAILED"…: the verdict in words, not only in colour.</summary>
+    private static string VerdictText(ReportRun run)
+    {
+        var margin = run.MarginMinutes is { } minutes ? FormatDuration(TimeSpan.FromMinutes(Math.Abs(minutes))) : "";
+        return run.Verdict switch
+        {
+            Timeliness.Failed => "FAILED",
+            Timeliness.Late => $"LATE by {margin}",
+            Timeliness.LateRunning => $"LATE, running {margin} past",
+            Timeliness.Met => $"met, {margin} early",
+            Timeliness.Running => $"running, {margin} left",
+            _ => run.Verdict,
+        };
+    }
+
+    private static string Counts(ReportDataset dataset) =>
+        dataset.Runs.Count == 0 ? "" : $"{dataset.Runs.Count} runs: " + string.Join(", ", dataset.Counts.Select(c =>
+            $"<span class=\"verdict {E(c.Key)}\">{c.Value.ToString(CultureInfo.InvariantCulture)} {E(c.Key == Timeliness.LateRunning ? "late, still running" : c.Key)}</span>"));
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
 

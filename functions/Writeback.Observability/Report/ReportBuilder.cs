@@ -6,12 +6,16 @@ namespace Writeback.Observability.Report;
 /// <summary>Reads what the report shows: each watched dataset's SLO state and recent runs with their steps.</summary>
 public static class ReportBuilder
 {
-    public static async Task<ReportModel> BuildAsync(RunHistory history, IReadOnlyList<SloTarget> targets, SloOptions? options = null, int runsPerDataset = 14, CancellationToken cancellationToken = default)
+    /// <param name="historyLink">Where a run's execution history can be read (null: nowhere known).</param>
+    public static async Task<ReportModel> BuildAsync(
+        RunHistory history, IReadOnlyList<SloTarget> targets, SloOptions? options = null, int runsPerDataset = 14,
+        Func<BatchRun, string?>? historyLink = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(targets);
         options ??= new SloOptions();
         var evaluator = new SloEvaluator(history, options);
+        var now = history.Time.GetUtcNow();
         var datasets = new List<ReportDataset>();
         foreach (var target in targets)
         {
@@ -27,14 +31,24 @@ public static class ReportBuilder
                 [.. runs.Select(run =>
                 {
                     var businessDate = SloEvaluator.BusinessDateOf(run, calendar);
+                    var deadline = calendar.DeadlineFor(businessDate);
                     return new ReportRun(
                         run.BatchId, run.Status, businessDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-                        calendar.DeadlineFor(businessDate), run.TriggeredAt ?? run.StartedAt, run.EndedAt, run.Rows, run.Bytes, run.Retries,
+                        deadline, run.TriggeredAt ?? run.StartedAt, run.EndedAt, run.Rows, run.Bytes, run.Retries,
                         run.Error is null ? null : $"{run.Error}: {run.Cause}", run.TraceId,
-                        [.. steps[run.BatchId].Select(s => new ReportStep(Steps.DisplayName(s.Step) + (s.ShardIndex >= 0 ? $" #{s.ShardIndex}" : ""), s.Status, s.StartedAt, s.EndedAt))]);
+                        [.. steps[run.BatchId].Select(s => new ReportStep(Steps.DisplayName(s.Step) + (s.ShardIndex >= 0 ? $" #{s.ShardIndex}" : ""), s.Status, s.StartedAt, s.EndedAt))])
+                    {
+                        Verdict = Timeliness.Of(run.Status, run.EndedAt, deadline, now),
+                        MarginMinutes = ((run.EndedAt ?? now) - deadline).TotalMinutes,
+                        Inserted = run.Inserted,
+                        Updated = run.Updated,
+                        Deleted = run.Deleted,
+                        Unchanged = run.Unchanged,
+                        HistoryLink = historyLink?.Invoke(run),
+                    };
                 })]));
         }
 
-        return new ReportModel(history.Time.GetUtcNow(), datasets);
+        return new ReportModel(now, datasets);
     }
 }
