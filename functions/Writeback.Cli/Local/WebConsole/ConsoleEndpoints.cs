@@ -34,8 +34,8 @@ internal static class ConsoleEndpoints
     {
         var console = app.MapGroup("/console").AddEndpointFilter(async (context, next) =>
             LoopbackHost(context.HttpContext.Request) ? await next(context) : Results.StatusCode(StatusCodes.Status403Forbidden));
-        console.MapGet("", () => Results.Redirect(Path));
-        console.MapGet("/", () => Asset("index.html"));
+        // Routing treats /console and /console/ as one; the page's relative URLs need the slash.
+        console.MapGet("/", (HttpContext context) => context.Request.Path.Value!.EndsWith('/') ? Asset("index.html") : Results.Redirect(Path));
         console.MapGet("/{file}", (string file) => Asset(file));
         console.MapPost("/sfn", async (HttpContext context) =>
         {

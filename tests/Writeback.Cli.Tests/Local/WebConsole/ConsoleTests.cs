@@ -84,6 +84,25 @@ public sealed class ConsoleTests(ConsoleHost host) : IClassFixture<ConsoleHost>
     }
 
     [Fact]
+    public async Task A_running_execution_stopped_from_its_page_is_aborted_and_the_state_it_waited_in_is_cancelled()
+    {
+        host.Aws.StepFunctions.Service.CreateStateMachine("console-stop", """{"StartAt":"Wait a minute","States":{"Wait a minute":{"Type":"Wait","Seconds":60,"End":true}}}""");
+        var page = await host.NewPageAsync();
+
+        await page.GotoAsync(host.Aws.ConsoleUrl.ToString());
+        await page.ClickAsync("text=console-stop");
+        await page.FillAsync("#start-name", "stop-1");
+        await page.ClickAsync("#start-execution");
+        await page.WaitForSelectorAsync("svg.graph g.state[data-state='Wait a minute'][data-status=running]");
+        await page.ClickAsync("#stop");
+        await page.WaitForSelectorAsync("#execution-status [data-status=ABORTED]");
+
+        Assert.Equal("cancelled", await StatusOfAsync(page, "Wait a minute"));
+        Assert.True(await page.IsDisabledAsync("#stop"));
+        Assert.Equal(1, await page.Locator("#events [data-event-type=ExecutionAborted]").CountAsync());
+    }
+
+    [Fact]
     public async Task An_input_carrying_markup_is_shown_as_text_and_never_runs_and_the_run_it_fails_shows_the_catch()
     {
         const string hostile = "file:///nowhere/<script>window.injected = 1</script><img src=x onerror=\"window.injected = 2\">/manifest.json";

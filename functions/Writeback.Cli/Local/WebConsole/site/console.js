@@ -257,7 +257,7 @@ async function batchPanel(batchId) {
   const view = await batch(batchId).catch(e => ({ failure: e.message }));
   const section = h('section', { class: 'panel', id: 'batch' }, h('h2', {}, 'Batch in run history'));
   if (!view) {
-    section.append(h('p', { class: 'muted' }, `Run history has no batch ${batchId} (yet): Prepare records it.`));
+    section.append(h('p', { class: 'muted' }, `Run history has no batch ${batchId}: it holds the writeback workflow's batches, from the trigger's delivery or the first step on.`));
     return section;
   }
   if (view.failure) {
