@@ -58,9 +58,9 @@ internal sealed class BatchViews(RunHistory history, IReadOnlyList<SloTarget> ta
         // This batch against its own business date's deadline; the dataset's state is what `slo check` would say now.
         var outcome = run.Status switch
         {
-            _ when RunStatus.IsDone(run.Status) => (run.EndedAt ?? run.StartedAt) <= deadline ? "met" : "late",
-            RunStatus.Failed => "failed",
-            _ => now <= deadline ? "on_time" : "late",
+            _ when RunStatus.IsDone(run.Status) => (run.EndedAt ?? run.StartedAt) <= deadline ? DeadlineOutcome.Met : DeadlineOutcome.Late,
+            RunStatus.Failed => DeadlineOutcome.Failed,
+            _ => now <= deadline ? DeadlineOutcome.OnTime : DeadlineOutcome.Late,
         };
         var slo = await _evaluator.EvaluateAsync(target, cancellationToken);
         return new BatchDeadline(
@@ -76,9 +76,26 @@ internal sealed record BatchView(
 
 internal sealed record BatchStep(string Step, string Status, DateTimeOffset Started, DateTimeOffset? Ended, double? DurationMs, int Shards, long Rows, int FailedAttempts);
 
-/// <param name="Outcome">met, late, failed or on_time (still running, deadline not passed).</param>
 /// <param name="DatasetSlo">The dataset's SLO state now (SloStates.Name), with its detail.</param>
-internal sealed record BatchDeadline(string BusinessDate, string Deadline, string Outcome, string DatasetSlo, string DatasetSloDetail);
+internal sealed record BatchDeadline(string BusinessDate, string Deadline, DeadlineOutcome Outcome, string DatasetSlo, string DatasetSloDetail);
+
+/// <summary>One batch against its business date's deadline; the page shows the wire name.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<DeadlineOutcome>))]
+internal enum DeadlineOutcome
+{
+    [JsonStringEnumMemberName("met")]
+    Met,
+
+    [JsonStringEnumMemberName("late")]
+    Late,
+
+    [JsonStringEnumMemberName("failed")]
+    Failed,
+
+    /// <summary>Still in flight, and the deadline has not passed.</summary>
+    [JsonStringEnumMemberName("on_time")]
+    OnTime,
+}
 
 internal sealed record ConsoleError(string Error, string Message);
 
