@@ -46,13 +46,14 @@ if ! command -v terraform >/dev/null 2>&1; then
     echo "writeback: terraform is not on PATH; the infra/ formatting test will fail until Terraform >= 1.5 is installed." >&2
 fi
 
-# Report test (tests/Writeback.Observability.Tests): renders the HTML report in headless Chromium (Debian package `chromium`).
+# Report and console tests (tests/Writeback.Observability.Tests, tests/Writeback.Cli.Tests/Local/WebConsole): headless Chromium,
+# Debian's package `chromium`; Playwright drives it with the driver its NuGet package brings and downloads no browser.
 if ! command -v chromium >/dev/null 2>&1 && [[ ! -x /usr/bin/chromium ]]; then
     if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
-        echo "writeback: installing chromium for the report test…" >&2
+        echo "writeback: installing chromium for the report and console tests…" >&2
         apt-get install -y chromium >&2 || { apt-get update >&2 && apt-get install -y chromium >&2; }
     else
-        echo "writeback: chromium is missing; install it (apt-get install -y chromium) so the report test can render the page." >&2
+        echo "writeback: chromium is missing; install it (apt-get install -y chromium) so the report and console tests can render their pages." >&2
         exit 1
     fi
 fi

@@ -59,6 +59,7 @@ internal static class ServeCommand
             var sfn = aws.StepFunctions.Url.ToString().TrimEnd('/');
             Console.Error.WriteLine($"writeback serve: Step Functions endpoint {sfn} (state machine {aws.StateMachine.Arn})");
             Console.Error.WriteLine($"writeback serve:   e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={aws.Engine.Options.Region} aws stepfunctions list-executions --endpoint-url {sfn} --state-machine-arn {aws.StateMachine.Arn}");
+            Console.Error.WriteLine($"writeback serve: console {aws.ConsoleUrl} (state machines, executions, start / stop / redrive, each batch's run history)");
             Console.Error.WriteLine($"writeback serve: functions: {aws.Lambda.Description}; their output goes to {Path.GetRelativePath(ProjectPaths.Root, functionLog.Path)}");
             Console.Error.WriteLine($"writeback serve: executions also at {aws.TriggerUrl}executions/<name>; histories in {Path.GetRelativePath(ProjectPaths.Root, ProjectPaths.ExecutionHistories(ProjectPaths.State))}");
             Console.Error.WriteLine("writeback serve: push a batch with `./writeback aggregate --dataset student_dashboard --date YYYY-MM-DD`; Ctrl-C stops.");

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Writeback.StepFunctions.Local.Wire;
@@ -52,14 +53,31 @@ public sealed class StepFunctionsEndpoint : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = MaxBodyBytes);
         var app = builder.Build();
         StepFunctionsEndpoint? endpoint = null;
-        app.Run(context => endpoint!.HandleAsync(context));
+        app.Run(context => endpoint!.HandleAsync(context, signed: true));
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         endpoint = new StepFunctionsEndpoint(app, new Uri(address.EndsWith('/') ? address : address + "/"), service);
         return endpoint;
     }
 
-    private async Task HandleAsync(HttpContext context)
+    /// <summary>
+    /// The same actions for the local console's pages, which another loopback host serves at its own path: a browser
+    /// holds no AWS keys, so nothing is signed. The X-Amz-Target header and this Content-Type are still required, and a
+    /// page of another origin cannot send them without a CORS preflight, which nothing here answers.
+    /// </summary>
+    public Task AnswerUnsignedAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        // The other host sets no limit of its own; requests here get this endpoint's.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBodyBytes;
+        }
+
+        return HandleAsync(context, signed: false);
+    }
+
+    private async Task HandleAsync(HttpContext context, bool signed)
     {
         var target = context.Request.Headers["X-Amz-Target"].ToString();
         var action = target.StartsWith(TargetPrefix, StringComparison.Ordinal) ? target[TargetPrefix.Length..] : target;
@@ -67,7 +85,7 @@ public sealed class StepFunctionsEndpoint : IAsyncDisposable
         byte[] body;
         try
         {
-            Check(context.Request, target);
+            Check(context.Request, target, signed);
             body = await Service.InvokeAsync(action, await ReadAsync(context.Request, context.RequestAborted), context.RequestAborted);
             status = 200;
         }
@@ -97,9 +115,9 @@ public sealed class StepFunctionsEndpoint : IAsyncDisposable
     }
 
     /// <summary>What the service checks before it reads the body: the protocol's method, path, target and signature.</summary>
-    private static void Check(HttpRequest request, string target)
+    private static void Check(HttpRequest request, string target, bool signed)
     {
-        if (request.Method != HttpMethods.Post || request.Path.Value is not ("/" or ""))
+        if (request.Method != HttpMethods.Post || (signed && request.Path.Value is not ("/" or "")))
         {
             throw new StepFunctionsApiException(SfnErrors.UnknownOperation, "Step Functions is spoken with POST / and an X-Amz-Target header.");
         }
@@ -112,6 +130,11 @@ public sealed class StepFunctionsEndpoint : IAsyncDisposable
         if (request.ContentType?.Split(';')[0].Trim() != ContentType)
         {
             throw new StepFunctionsApiException(SfnErrors.Serialization, $"Content-Type must be {ContentType}, not '{request.ContentType}'.");
+        }
+
+        if (!signed)
+        {
+            return;
         }
 
         var authorization = request.Headers.Authorization.ToString();

@@ -6,10 +6,13 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Writeback.Cli.Local.WebConsole;
 using Writeback.Core;
+using Writeback.Core.Contracts;
 using Writeback.Core.Storage;
 using Writeback.Observability.History;
 using Writeback.Observability.Recording;
+using Writeback.Observability.Slo;
 using Writeback.StepFunctions;
 using Writeback.StepFunctions.Local;
 using Writeback.StepFunctions.Local.Journal;
@@ -39,12 +42,14 @@ internal sealed class LocalAwsSide : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly HttpClient _http;
     private readonly PostgresJournal? _journal;
+    private readonly RunHistory _history;
 
-    private LocalAwsSide(WebApplication app, HttpClient http, PostgresJournal? journal, Uri triggerUrl, StepFunctionsEndpoint stepFunctions, StateMachine stateMachine, LocalOidcIssuer issuer)
+    private LocalAwsSide(WebApplication app, HttpClient http, PostgresJournal? journal, RunHistory history, Uri triggerUrl, StepFunctionsEndpoint stepFunctions, StateMachine stateMachine, LocalOidcIssuer issuer)
     {
         _app = app;
         _http = http;
         _journal = journal;
+        _history = history;
         TriggerUrl = triggerUrl;
         StepFunctions = stepFunctions;
         StateMachine = stateMachine;
@@ -52,6 +57,9 @@ internal sealed class LocalAwsSide : IAsyncDisposable
     }
 
     public Uri TriggerUrl { get; }
+
+    /// <summary>The local console's pages, on the trigger's host.</summary>
+    public Uri ConsoleUrl => new(TriggerUrl, ConsoleEndpoints.Path);
 
     /// <summary>The Step Functions endpoint (for the AWS CLI's --endpoint-url, or AWS_ENDPOINT_URL_SFN).</summary>
     public StepFunctionsEndpoint StepFunctions { get; }
@@ -115,6 +123,7 @@ internal sealed class LocalAwsSide : IAsyncDisposable
 
         var issuer = LocalOidcIssuer.LoadOrCreate(options.IssuerKeyPath);
         var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var history = new RunHistory(options.ConnectionString);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -168,6 +177,7 @@ internal sealed class LocalAwsSide : IAsyncDisposable
         app.MapGet("/executions/{name}", (string name) => engine.FindExecution(stateMachine.ExecutionArn(name)) is { } execution
             ? Results.Text(ExecutionReport.Describe(execution).ToJsonString(), "application/json")
             : Results.Text(TriggerResponse.Rejected(404, "ExecutionDoesNotExist", $"There is no execution named '{Echo.Brief(name, 80)}'.").BodyJson, "application/json", statusCode: 404));
+        ConsoleEndpoints.Map(app, stepFunctions, new BatchViews(history, SloTarget.From(TargetCatalog.FromDirectory(ProjectPaths.Targets)), SloOptions.FromEnvironment()));
 
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -188,10 +198,10 @@ internal sealed class LocalAwsSide : IAsyncDisposable
             new RecordingExecutionStarter(
                 new StepFunctionsExecutionStarter(http, StepFunctionsOptions.FromEnvironment(
                     LocalEnvironment(stepFunctions.Url), stateMachine.Arn, engine.Options.Region)),
-                new TriggerRecorder(new RunHistory(options.ConnectionString))),
+                new TriggerRecorder(history)),
             http);
 
-        return new LocalAwsSide(app, http, journal, triggerUrl, stepFunctions, stateMachine, issuer) { Lambda = lambda, Resumed = resumed };
+        return new LocalAwsSide(app, http, journal, history, triggerUrl, stepFunctions, stateMachine, issuer) { Lambda = lambda, Resumed = resumed };
     }
 
     private static Func<string, string?> LocalEnvironment(Uri stepFunctionsUrl)
@@ -246,6 +256,7 @@ internal sealed class LocalAwsSide : IAsyncDisposable
         await _app.DisposeAsync();
         await StepFunctions.DisposeAsync();
         _http.Dispose();
+        await _history.DisposeAsync();
         Issuer.Dispose();
         // Executions still running stay RUNNING in the journal, at their checkpoint: the next start carries them on.
         if (_journal is not null)

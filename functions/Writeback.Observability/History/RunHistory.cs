@@ -247,7 +247,17 @@ public sealed class RunHistory : IAsyncDisposable
     }
 
     /// <summary>The newest <paramref name="perDataset"/> batches of each dataset (or of one), newest first.</summary>
-    public async Task<IReadOnlyList<BatchRun>> RecentBatchesAsync(int perDataset, string? dataset = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<BatchRun>> RecentBatchesAsync(int perDataset, string? dataset = null, CancellationToken cancellationToken = default) =>
+        BatchesAsync(perDataset, dataset, null, cancellationToken);
+
+    /// <summary>One batch, or null when history has not seen it.</summary>
+    public async Task<BatchRun?> FindBatchAsync(string batchId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batchId);
+        return (await BatchesAsync(1, null, batchId, cancellationToken)).SingleOrDefault();
+    }
+
+    private async Task<IReadOnlyList<BatchRun>> BatchesAsync(int perDataset, string? dataset, string? batchId, CancellationToken cancellationToken)
     {
         await EnsureSchemaAsync(cancellationToken);
         await using var command = _dataSource.CreateCommand("""
@@ -259,11 +269,12 @@ public sealed class RunHistory : IAsyncDisposable
                         WHERE s.batch_id = b.batch_id GROUP BY s.step, s.shard_index) a)::bigint,
                    b.error, b.cause
             FROM (SELECT *, row_number() OVER (PARTITION BY dataset ORDER BY started_at DESC, batch_id DESC) AS n
-                  FROM writeback_runs.batches WHERE @dataset::text IS NULL OR dataset = @dataset) b
+                  FROM writeback_runs.batches WHERE (@dataset::text IS NULL OR dataset = @dataset) AND (@batch::text IS NULL OR batch_id = @batch)) b
             WHERE b.n <= @limit
             ORDER BY b.dataset NULLS LAST, b.started_at DESC, b.batch_id DESC
             """);
         command.Parameters.Add(Text("dataset", dataset));
+        command.Parameters.Add(Text("batch", batchId));
         command.Parameters.Add(new NpgsqlParameter<int>("limit", Math.Max(1, perDataset)));
         var runs = new List<BatchRun>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -5,11 +5,6 @@ namespace Writeback.Observability.Tests.Support;
 /// <summary>Debian's <c>chromium</c> in headless mode (scripts/test-prerequisites.sh installs it).</summary>
 internal static class HeadlessChromium
 {
-    public static string Executable =>
-        new[] { Environment.GetEnvironmentVariable("WRITEBACK_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }
-            .FirstOrDefault(p => !string.IsNullOrEmpty(p) && File.Exists(p))
-        ?? throw new InvalidOperationException("chromium is not installed; run scripts/test-prerequisites.sh as root (apt-get install -y chromium).");
-
     /// <summary>The DOM after the page's scripts ran.</summary>
     public static async Task<string> DumpDomAsync(string htmlPath) => await RunAsync("--dump-dom", FileUrl(htmlPath));
 
@@ -23,7 +18,7 @@ internal static class HeadlessChromium
         var profile = Directory.CreateTempSubdirectory("wb-chromium-");
         try
         {
-            var start = new ProcessStartInfo(Executable)
+            var start = new ProcessStartInfo(Writeback.Testing.SystemChromium.Executable)
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
