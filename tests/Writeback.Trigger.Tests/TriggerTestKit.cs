@@ -101,6 +101,9 @@ public sealed class TriggerTestKit : IDisposable
                 PushServiceAccountEmail = PushAccount,
                 Datasets = KnownDatasets.Of("student_dashboard", "class_summary"),
                 CheckManifest = checkManifest,
+                // The probe's 5 s is for a real bucket; a loaded 2-core CI machine has taken longer than that to answer
+                // WireMock's first request, and no test here is about the probe's timeout.
+                ManifestProbeTimeout = TimeSpan.FromMinutes(1),
                 // The kit's folder, and the loopback storage stand-ins (WireMock) of the probe tests.
                 Sources = sources ?? SourcePolicy.LocalFolder(_directory, allowLoopbackHttp: true),
             },
