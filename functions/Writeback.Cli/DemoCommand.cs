@@ -44,16 +44,36 @@ internal static class DemoCommand
                 LambdaMode.ArtifactProcesses => $"writeback demo: functions run as processes of the Native AOT bootstrap in {parse.GetValue(artifacts)}, invoked over the local Lambda Invoke API",
                 _ => "writeback demo: functions run as processes (the writers' JIT build, speaking the Lambda Runtime API), invoked over the local Lambda Invoke API",
             });
+            PubSubMode pubsub;
+            try
+            {
+                pubsub = LocalPubSubOptions.ModeFrom(Environment.GetEnvironmentVariable);
+            }
+            catch (PubSubEmulatorException e)
+            {
+                return Fail(e.Message + ".");
+            }
+
             using var functionLog = FunctionLog.Open(Path.Combine(ProjectPaths.State, "functions.log"));
-            var outcome = await DemoRunner.RunAsync(
-                new DemoOptions
-                {
-                    ConnectionString = connectionString, Size = warehouseSize, BusinessDate = businessDate, Seed = parse.GetValue(seed), StateFolder = ProjectPaths.State,
-                    Lambda = mode, Artifacts = parse.GetValue(artifacts), FunctionLog = functionLog.Write,
-                    Log = line => Console.Error.WriteLine($"writeback demo: {line}"),
-                },
-                new ConsoleProgress(),
-                cancellationToken);
+            DemoOutcome outcome;
+            try
+            {
+                outcome = await DemoRunner.RunAsync(
+                    new DemoOptions
+                    {
+                        ConnectionString = connectionString, Size = warehouseSize, BusinessDate = businessDate, Seed = parse.GetValue(seed), StateFolder = ProjectPaths.State,
+                        Lambda = mode, Artifacts = parse.GetValue(artifacts), FunctionLog = functionLog.Write,
+                        Log = line => Console.Error.WriteLine($"writeback demo: {line}"),
+                        PubSub = new LocalPubSubOptions { Mode = pubsub },
+                    },
+                    new ConsoleProgress(),
+                    cancellationToken);
+            }
+            catch (PubSubEmulatorException e)
+            {
+                return Fail(e.Message + ".");
+            }
+
             await PrintSummaryAsync(outcome, connectionString, businessDate, cancellationToken);
             return outcome.Datasets.All(d => d.Succeeded) ? 0 : 1;
         });
@@ -72,6 +92,7 @@ internal static class DemoCommand
         var o = Console.Out;
         o.WriteLine();
         o.WriteLine($"Functions  {outcome.Lambda}");
+        o.WriteLine($"Events     {outcome.PubSub}");
         o.WriteLine($"Warehouse  {w.Students:N0} students, {w.Classes:N0} classes, {w.Schools:N0} schools ({Relative(w.Path)}), ready in {Seconds(outcome.WarehouseDuration)}");
         foreach (var d in outcome.Datasets)
         {

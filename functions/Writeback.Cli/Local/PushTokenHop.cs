@@ -24,8 +24,8 @@ internal sealed record PushTokenHopOptions
     public required LocalOidcIssuer Issuer { get; init; }
 }
 
-/// <summary>What the trigger answered one push, as the emulator was told.</summary>
-internal sealed record PushDelivery(int StatusCode, string Body);
+/// <summary>One push: the envelope as the emulator sent it, and what the trigger answered (as the emulator was told).</summary>
+internal sealed record PushDelivery(string Envelope, int StatusCode, string Body);
 
 /// <summary>
 /// The one thing Google's Pub/Sub emulator cannot do: sign the push. Google attaches an OIDC token for the
@@ -79,7 +79,8 @@ internal sealed class PushTokenHop : IAsyncDisposable
     {
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
-        using var request = new HttpRequestMessage(HttpMethod.Post, options.Target) { Content = new ByteArrayContent(body.ToArray()) };
+        var envelope = body.ToArray();
+        using var request = new HttpRequestMessage(HttpMethod.Post, options.Target) { Content = new ByteArrayContent(envelope) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(context.Request.ContentType ?? "application/json");
         // Minted per push, as Google does: a redelivery an hour later still carries a token that has not expired.
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.Issuer.MintToken(options.Audience, options.ServiceAccountEmail));
@@ -88,13 +89,13 @@ internal sealed class PushTokenHop : IAsyncDisposable
         try
         {
             using var response = await _http.SendAsync(request, context.RequestAborted);
-            delivery = new PushDelivery((int)response.StatusCode, await response.Content.ReadAsStringAsync(context.RequestAborted));
+            delivery = new PushDelivery(System.Text.Encoding.UTF8.GetString(envelope), (int)response.StatusCode, await response.Content.ReadAsStringAsync(context.RequestAborted));
             context.Response.ContentType = response.Content.Headers.ContentType?.ToString() ?? "application/json";
         }
         catch (HttpRequestException e)
         {
             // Not delivered: the emulator retries anything but 2xx, and this is not one.
-            delivery = new PushDelivery(502, $"{{\"outcome\":\"failed\",\"error\":\"trigger_unreachable\",\"message\":\"{System.Text.Json.JsonEncodedText.Encode(e.Message)}\"}}");
+            delivery = new PushDelivery(System.Text.Encoding.UTF8.GetString(envelope), 502, $"{{\"outcome\":\"failed\",\"error\":\"trigger_unreachable\",\"message\":\"{System.Text.Json.JsonEncodedText.Encode(e.Message)}\"}}");
             context.Response.ContentType = "application/json";
         }
 
