@@ -37,8 +37,8 @@ internal sealed class PubSubEmulator : IAsyncDisposable
     /// <summary>From starting the process to the emulator answering HTTP.</summary>
     public TimeSpan StartTime { get; private set; }
 
-    /// <summary>The process id of the process group's leader; the JVM is its descendant.</summary>
-    public int ProcessId => _process.Id;
+    /// <summary>The watchdog shell's process id, which is also the id of the session gcloud and the JVM run in.</summary>
+    public int SessionId => _process.Id;
 
     /// <summary>gcloud, when it is on PATH with the pubsub-emulator component and Java beside it; else null and why not.</summary>
     public static string? Locate(out string reason)
@@ -68,17 +68,13 @@ internal sealed class PubSubEmulator : IAsyncDisposable
         return gcloud;
     }
 
-    public static async Task<PubSubEmulator> StartAsync(string gcloud, CancellationToken cancellationToken) =>
-        await StartAsync(gcloud, Environment.ProcessId, cancellationToken);
-
-    /// <param name="ownerProcessId">The process whose death stops the emulator too (tests name another one).</param>
-    internal static async Task<PubSubEmulator> StartAsync(string gcloud, int ownerProcessId, CancellationToken cancellationToken)
+    public static async Task<PubSubEmulator> StartAsync(string gcloud, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var port = FreePort();
         var hostPort = $"127.0.0.1:{port}";
         var dataFolder = Directory.CreateTempSubdirectory("writeback-pubsub-").FullName;
-        var process = new Process { StartInfo = Watched(gcloud, hostPort, dataFolder, ownerProcessId) };
+        var process = new Process { StartInfo = Watched(gcloud, hostPort, dataFolder) };
         var output = new OutputTail();
         process.OutputDataReceived += (_, e) => output.Add(e.Data);
         process.ErrorDataReceived += (_, e) => output.Add(e.Data);
@@ -101,16 +97,18 @@ internal sealed class PubSubEmulator : IAsyncDisposable
     }
 
     /// <summary>
-    /// gcloud under a watchdog shell in a session of its own: if the owner dies without disposing us (SIGKILL), or gcloud
-    /// dies and leaves the JVM behind, the shell kills its whole process group, so no emulator outlives its owner.
+    /// gcloud under a watchdog shell in a session of its own. The shell waits for its stdin to close, which happens
+    /// when we dispose and also when this process dies without disposing (SIGKILL: the kernel closes the pipe), then
+    /// kills gcloud's process group (gcloud makes one of its own, with the JVM in it) and its own. So no JVM outlives us,
+    /// even one whose gcloud parent died first.
     /// </summary>
-    private static ProcessStartInfo Watched(string gcloud, string hostPort, string dataFolder, int owner)
+    private static ProcessStartInfo Watched(string gcloud, string hostPort, string dataFolder)
     {
         const string Watchdog = """
-            owner="$1"; shift
-            "$@" &
+            "$@" </dev/null &
             child=$!
-            while kill -0 "$owner" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1; done
+            while read -r _; do :; done
+            kill -KILL -- -"$child" 2>/dev/null
             kill -KILL -- -$$
             """;
         var start = new ProcessStartInfo(OnPath("setsid") ?? "/usr/bin/setsid")
@@ -120,7 +118,7 @@ internal sealed class PubSubEmulator : IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "sh", "-c", Watchdog, "writeback-pubsub-watchdog", owner.ToString(System.Globalization.CultureInfo.InvariantCulture), gcloud, "beta", "emulators", "pubsub", "start", $"--host-port={hostPort}", $"--data-dir={dataFolder}", "--quiet" })
+        foreach (var argument in new[] { "sh", "-c", Watchdog, "writeback-pubsub-watchdog", gcloud, "beta", "emulators", "pubsub", "start", $"--host-port={hostPort}", $"--data-dir={dataFolder}", "--quiet" })
         {
             start.ArgumentList.Add(argument);
         }
@@ -203,14 +201,15 @@ internal sealed class PubSubEmulator : IAsyncDisposable
         _http.Dispose();
         try
         {
-            // The tree: setsid's shell, gcloud's Python, the JVM (and the watchdog's sleep).
-            _process.Kill(entireProcessTree: true);
+            // The watchdog's signal; it kills gcloud's group and its own.
+            _process.StandardInput.Close();
             using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await _process.WaitForExitAsync(wait.Token);
         }
-        catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)
+        catch (Exception e) when (e is InvalidOperationException or OperationCanceledException or IOException)
         {
-            // Already gone.
+            // The watchdog did not answer: the tree as it stands (shell, gcloud's Python, the JVM).
+            KillTree();
         }
 
         _process.Dispose();
@@ -221,6 +220,18 @@ internal sealed class PubSubEmulator : IAsyncDisposable
         catch (IOException)
         {
             // Left in the temp folder; the JVM may still be letting go of a file.
+        }
+    }
+
+    private void KillTree()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
         }
     }
 

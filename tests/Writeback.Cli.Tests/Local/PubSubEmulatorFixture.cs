@@ -22,11 +22,11 @@ public sealed class PubSubEmulatorFixture : IAsyncLifetime
     {
         if (Emulator is { } emulator)
         {
-            var group = emulator.ProcessId;
+            var session = emulator.SessionId;
             await emulator.DisposeAsync();
-            if (!await ProcessGroup.EmptiedWithinAsync(group, TimeSpan.FromSeconds(10)))
+            if (!await ProcessSession.EmptiedWithinAsync(session, TimeSpan.FromSeconds(10)))
             {
-                throw new InvalidOperationException($"The emulator's processes outlived it: {string.Join(", ", ProcessGroup.Members(group))}");
+                throw new InvalidOperationException($"The emulator's processes outlived it: {string.Join(", ", ProcessSession.Members(session))}");
             }
         }
     }
@@ -48,10 +48,10 @@ public sealed class EmulatorFactAttribute : FactAttribute
     }
 }
 
-/// <summary>The processes of a process group, read from /proc.</summary>
-internal static class ProcessGroup
+/// <summary>The live processes of a session, read from /proc.</summary>
+internal static class ProcessSession
 {
-    public static IReadOnlyList<int> Members(int group)
+    public static IReadOnlyList<int> Members(int session)
     {
         var members = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -63,10 +63,10 @@ internal static class ProcessGroup
 
             try
             {
-                // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so count from the last ')'.
+                // pid (comm) state ppid pgrp session …: comm may hold spaces and parentheses, so count from the last ')'.
                 var stat = File.ReadAllText(Path.Combine(dir, "stat"));
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (fields[0] != "Z" && int.Parse(fields[2]) == group)
+                if (fields[0] != "Z" && int.Parse(fields[3]) == session)
                 {
                     members.Add(pid);
                 }
@@ -80,22 +80,10 @@ internal static class ProcessGroup
         return members;
     }
 
-    public static string Command(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/comm").Trim();
-        }
-        catch (IOException)
-        {
-            return "";
-        }
-    }
-
-    public static async Task<bool> EmptiedWithinAsync(int group, TimeSpan timeout)
+    public static async Task<bool> EmptiedWithinAsync(int session, TimeSpan timeout)
     {
         var until = DateTime.UtcNow + timeout;
-        while (Members(group).Count > 0)
+        while (Members(session).Count > 0)
         {
             if (DateTime.UtcNow > until)
             {
