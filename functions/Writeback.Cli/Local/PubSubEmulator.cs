@@ -99,8 +99,8 @@ internal sealed class PubSubEmulator : IAsyncDisposable
     /// <summary>
     /// gcloud under a watchdog shell in a session of its own. The shell waits for its stdin to close, which happens
     /// when we dispose and also when this process dies without disposing (SIGKILL: the kernel closes the pipe), then
-    /// kills gcloud's process group (gcloud makes one of its own, with the JVM in it) and its own. So no JVM outlives us,
-    /// even one whose gcloud parent died first.
+    /// kills gcloud's process group (gcloud makes one of its own, with the JVM in it) and its own (dash's kill needs
+    /// <c>-s KILL --</c> before a group). So no JVM outlives us, even one whose gcloud parent died first.
     /// </summary>
     private static ProcessStartInfo Watched(string gcloud, string hostPort, string dataFolder)
     {
@@ -108,8 +108,8 @@ internal sealed class PubSubEmulator : IAsyncDisposable
             "$@" </dev/null &
             child=$!
             while read -r _; do :; done
-            kill -KILL -- -"$child" 2>/dev/null
-            kill -KILL -- -$$
+            kill -s KILL -- -"$child" 2>/dev/null
+            kill -s KILL -- -$$
             """;
         var start = new ProcessStartInfo(OnPath("setsid") ?? "/usr/bin/setsid")
         {
