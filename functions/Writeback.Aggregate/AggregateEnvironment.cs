@@ -4,12 +4,14 @@ namespace Writeback.Aggregate;
 
 /// <summary>
 /// Builds the runner a deployed or stand-alone function uses from environment variables.
-/// Local (default): WRITEBACK_WAREHOUSE, WRITEBACK_OUTPUT, WRITEBACK_MAX_SHARD_BYTES, WRITEBACK_PUSH_URL,
-/// WRITEBACK_PUSH_AUDIENCE, WRITEBACK_PUSH_TOKEN (a token handed in from outside; in-process hosts inject an
-/// <see cref="IPushTokenSource"/> instead).
+/// Local (default): WRITEBACK_WAREHOUSE, WRITEBACK_OUTPUT, WRITEBACK_MAX_SHARD_BYTES; the event goes to the Pub/Sub
+/// emulator when PUBSUB_EMULATOR_HOST is set (PUBSUB_PROJECT_ID, WRITEBACK_TOPIC; see <see cref="Cloud.PubSubEmulatorTopic"/>),
+/// else straight to WRITEBACK_PUSH_URL with WRITEBACK_PUSH_AUDIENCE and WRITEBACK_PUSH_TOKEN (a token handed in from
+/// outside; in-process hosts inject an <see cref="IPushTokenSource"/> instead).
 /// Cloud (WRITEBACK_MODE=cloud): GOOGLE_CLOUD_PROJECT, WRITEBACK_BQ_DATASET, WRITEBACK_BQ_LOCATION (US),
 /// WRITEBACK_BUCKET, WRITEBACK_PREFIX (writeback), WRITEBACK_TOPIC, WRITEBACK_SIGNED_URL_HOURS (12); credentials
-/// are Application Default Credentials.
+/// are Application Default Credentials. PUBSUB_EMULATOR_HOST sends the publish to the emulator here too, as it
+/// would for Google's own client libraries.
 /// </summary>
 public static class AggregateEnvironment
 {
@@ -35,18 +37,21 @@ public static class AggregateEnvironment
                         SignedUrlLifetime = TimeSpan.FromHours(Get("WRITEBACK_SIGNED_URL_HOURS") is { } hours ? double.Parse(hours, System.Globalization.CultureInfo.InvariantCulture) : 12),
                     },
                     Topic = Require("WRITEBACK_TOPIC"),
+                    PubSubEmulator = Cloud.PubSubEmulatorTopic.FromEnvironment(environment),
                 },
                 new Cloud.GoogleAccessTokenSource(),
                 signer);
         }
 
-        var push = Get("WRITEBACK_PUSH_URL") is { } url ? new Uri(url) : null;
+        var emulator = Cloud.PubSubEmulatorTopic.FromEnvironment(environment);
+        var push = emulator is null && Get("WRITEBACK_PUSH_URL") is { } url ? new Uri(url) : null;
         return AggregateRunner.CreateLocal(
             new LocalAggregateOptions
             {
                 WarehousePath = Get("WRITEBACK_WAREHOUSE") ?? Path.Combine(".writeback", "warehouse.duckdb"),
                 OutputRoot = Get("WRITEBACK_OUTPUT") ?? Path.Combine(".writeback", "batches"),
                 MaxShardBytes = Get("WRITEBACK_MAX_SHARD_BYTES") is { } bytes ? long.Parse(bytes, System.Globalization.CultureInfo.InvariantCulture) : Export.LocalExportOptions.DefaultMaxShardBytes,
+                EmulatorTopic = emulator,
                 PushUrl = push,
                 PushAudience = Get("WRITEBACK_PUSH_AUDIENCE"),
             },

@@ -15,7 +15,13 @@ public sealed record LocalAggregateOptions
 
     public long MaxShardBytes { get; init; } = LocalExportOptions.DefaultMaxShardBytes;
 
-    /// <summary>The trigger's push endpoint; null exports without announcing (nothing downstream runs).</summary>
+    /// <summary>
+    /// Publish to this topic of Google's Pub/Sub emulator with the cloud's REST publisher; the emulator's push
+    /// subscription then delivers the event. Takes the place of <see cref="PushUrl"/>.
+    /// </summary>
+    public Cloud.PubSubEmulatorTopic? EmulatorTopic { get; init; }
+
+    /// <summary>Without an emulator: push the event straight to this trigger endpoint; neither exports without announcing (nothing downstream runs).</summary>
     public Uri? PushUrl { get; init; }
 
     /// <summary>The push token's audience; defaults to <see cref="PushUrl"/> as Pub/Sub's does.</summary>
@@ -37,6 +43,9 @@ public sealed record CloudAggregateOptions
     public Uri? StorageBaseUri { get; init; }
 
     public Uri? PubSubBaseUri { get; init; }
+
+    /// <summary>When set (from PUBSUB_EMULATOR_HOST), the event is published to the emulator without credentials instead.</summary>
+    public Cloud.PubSubEmulatorTopic? PubSubEmulator { get; init; }
 }
 
 /// <summary>What one run produced, with the time each step took.</summary>
@@ -67,9 +76,12 @@ public sealed class AggregateRunner(IBatchExporter exporter, IBatchPublisher? pu
 
     private static readonly HttpClient SharedHttp = new() { Timeout = TimeSpan.FromSeconds(100) };
 
-    /// <summary>The local wiring: DuckDB warehouse → folder → push to the trigger (when a push URL is given).</summary>
-    /// <param name="tokens">Mints the push's OIDC token; required when <see cref="LocalAggregateOptions.PushUrl"/> is set.</param>
-    /// <param name="http">The client for the push; a shared one when null.</param>
+    /// <summary>
+    /// The local wiring: DuckDB warehouse → folder → a publish to the Pub/Sub emulator, else a push straight to the
+    /// trigger (when a push URL is given).
+    /// </summary>
+    /// <param name="tokens">Mints the push's OIDC token; required when only <see cref="LocalAggregateOptions.PushUrl"/> is set.</param>
+    /// <param name="http">The client for the publish or push; a shared one when null.</param>
     public static AggregateRunner CreateLocal(LocalAggregateOptions options, IPushTokenSource? tokens = null, HttpClient? http = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -77,7 +89,11 @@ public sealed class AggregateRunner(IBatchExporter exporter, IBatchPublisher? pu
             new LocalExportOptions { WarehousePath = options.WarehousePath, OutputRoot = options.OutputRoot, MaxShardBytes = options.MaxShardBytes },
             timeProvider);
         IBatchPublisher? publisher = null;
-        if (options.PushUrl is { } url)
+        if (options.EmulatorTopic is { } topic)
+        {
+            publisher = Cloud.PubSubRestPublisher.ForEmulator(http ?? SharedHttp, topic);
+        }
+        else if (options.PushUrl is { } url)
         {
             ArgumentNullException.ThrowIfNull(tokens, "a push URL needs a token source");
             publisher = new LocalPushPublisher(
@@ -104,7 +120,9 @@ public sealed class AggregateRunner(IBatchExporter exporter, IBatchPublisher? pu
             signer,
             options.Export,
             timeProvider);
-        var publisher = new Cloud.PubSubRestPublisher(client, tokens, options.Export.ProjectId, options.Topic, options.PubSubBaseUri);
+        var publisher = options.PubSubEmulator is { } emulator
+            ? Cloud.PubSubRestPublisher.ForEmulator(client, emulator)
+            : new Cloud.PubSubRestPublisher(client, tokens, options.Export.ProjectId, options.Topic, options.PubSubBaseUri);
         return new AggregateRunner(exporter, publisher);
     }
 

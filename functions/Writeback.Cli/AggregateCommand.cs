@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Writeback.Aggregate;
+using Writeback.Aggregate.Cloud;
 using Writeback.Aggregate.Export;
 using Writeback.Aggregate.Publishing;
 using Writeback.Aggregate.Warehouse;
@@ -17,7 +18,7 @@ internal static class AggregateCommand
         var date = new Option<string?>("--date") { Description = "Business date (yyyy-MM-dd); default: yesterday in the time zone of the dataset's deadline (targets/), the day the SLO check expects." };
         var size = new Option<string>("--size") { Description = "Sample warehouse size: small, medium or large.", DefaultValueFactory = _ => "small" };
         var seed = new Option<long>("--seed") { Description = "Seed of the generated sample warehouse.", DefaultValueFactory = _ => SampleWarehouse.DefaultSeed };
-        var push = new Option<string?>("--push-url") { Description = "Where to push the batch-ready event; default: the running `writeback serve`, else no push." };
+        var push = new Option<string?>("--push-url") { Description = "Push the batch-ready event straight to this trigger URL (the built-in push); default: publish to the Pub/Sub emulator of PUBSUB_EMULATOR_HOST or of the running `writeback serve`, else push to that serve's trigger, else no event." };
         var command = new Command("aggregate", "Run the GCP side once: aggregate, export Parquet shards and a manifest, publish the batch-ready event.")
         {
             dataset, date, size, seed, push,
@@ -36,7 +37,13 @@ internal static class AggregateCommand
                 return 2;
             }
 
-            var pushUrl = parse.GetValue(push) ?? ServeUrl();
+            // An explicit push URL wins; then the emulator named the way Google's libraries look for it; then serve's.
+            var pushUrl = parse.GetValue(push);
+            var emulator = pushUrl is null
+                ? PubSubEmulatorTopic.FromEnvironment(Environment.GetEnvironmentVariable)
+                    ?? (ServePubSubFile.Read() is { } serve ? PubSubEmulatorTopic.FromEnvironment(serve.GetValueOrDefault) : null)
+                : null;
+            pushUrl ??= emulator is null ? ServeUrl() : null;
             var seedValue = parse.GetValue(seed);
             var warehousePath = ProjectPaths.Warehouse(ProjectPaths.State, warehouseSize, seedValue);
             Console.Error.WriteLine($"writeback aggregate: preparing the {warehouseSize.Name()} sample warehouse ({Path.GetRelativePath(ProjectPaths.Root, warehousePath)})");
@@ -49,13 +56,17 @@ internal static class AggregateCommand
                 {
                     WarehousePath = warehousePath,
                     OutputRoot = ProjectPaths.Exports(ProjectPaths.State),
+                    EmulatorTopic = emulator,
                     PushUrl = pushUrl is null ? null : new Uri(pushUrl),
                     PushAudience = pushUrl,
                 },
                 new IssuerTokenSource(issuer, LocalAwsSide.PushServiceAccount));
-            Console.Error.WriteLine(pushUrl is null
-                ? "writeback aggregate: no `writeback serve` is running and no --push-url was given; exporting without publishing"
-                : $"writeback aggregate: will push the event to {pushUrl}");
+            Console.Error.WriteLine((emulator, pushUrl) switch
+            {
+                ({ } topic, _) => $"writeback aggregate: will publish the event to topic {topic.Topic} of the Pub/Sub emulator at {topic.Emulator.Authority} ({PubSubEmulatorTopic.HostVariable})",
+                (null, { } url) => $"writeback aggregate: will push the event straight to {url} (the built-in push)",
+                _ => "writeback aggregate: no `writeback serve` is running and neither --push-url nor PUBSUB_EMULATOR_HOST was given; exporting without publishing",
+            });
             try
             {
                 var result = await runner.RunAsync(parse.GetValue(dataset)!, businessDate, cancellationToken);
@@ -78,9 +89,9 @@ internal static class AggregateCommand
                 Console.Error.WriteLine($"writeback aggregate: {e.Message}");
                 return 2;
             }
-            catch (PublishException e)
+            catch (Exception e) when (e is PublishException or GoogleApiException or HttpRequestException)
             {
-                Console.Error.WriteLine($"writeback aggregate: the batch was exported but publishing the event failed: {e.Message}");
+                Console.Error.WriteLine($"writeback aggregate: the batch was exported but publishing the event failed: {e.Message}{(e is HttpRequestException ? " (is `writeback serve` still running?)" : "")}");
                 return 1;
             }
         });

@@ -45,6 +45,16 @@ internal static class DemoCommand
                 LambdaMode.ArtifactProcesses => $"writeback demo: functions run as processes of the Native AOT bootstrap in {parse.GetValue(artifacts)}, invoked over the local Lambda Invoke API",
                 _ => "writeback demo: functions run as processes (the writers' JIT build, speaking the Lambda Runtime API), invoked over the local Lambda Invoke API",
             });
+            PubSubMode pubsub;
+            try
+            {
+                pubsub = LocalPubSubOptions.ModeFrom(Environment.GetEnvironmentVariable);
+            }
+            catch (PubSubEmulatorException e)
+            {
+                return Fail(e.Message + ".");
+            }
+
             using var functionLog = FunctionLog.Open(Path.Combine(ProjectPaths.State, "functions.log"));
             var progress = new ProgressLine(Console.Error, interactive: !Console.IsErrorRedirected);
             DemoOutcome outcome;
@@ -60,9 +70,15 @@ internal static class DemoCommand
                             progress.Done();
                             Console.Error.WriteLine($"writeback demo: {line}");
                         },
+                        PubSub = new LocalPubSubOptions { Mode = pubsub },
                     },
                     progress,
                     cancellationToken);
+            }
+            catch (PubSubEmulatorException e)
+            {
+                progress.Done();
+                return Fail(e.Message + ".");
             }
             finally
             {
@@ -87,6 +103,7 @@ internal static class DemoCommand
         var o = Console.Out;
         o.WriteLine();
         o.WriteLine($"Functions  {outcome.Lambda}");
+        o.WriteLine($"Events     {outcome.PubSub}");
         o.WriteLine($"Warehouse  {w.Students:N0} students, {w.Classes:N0} classes, {w.Schools:N0} schools ({Relative(w.Path)}), ready in {Seconds(outcome.WarehouseDuration)}");
         foreach (var d in outcome.Datasets)
         {

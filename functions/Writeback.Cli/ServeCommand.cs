@@ -19,10 +19,23 @@ internal static class ServeCommand
             }
 
             using var functionLog = FunctionLog.Open(Path.Combine(ProjectPaths.State, "functions.log"));
+            LocalPubSubOptions pubsubOptions;
+            try
+            {
+                pubsubOptions = new LocalPubSubOptions { Mode = LocalPubSubOptions.ModeFrom(Environment.GetEnvironmentVariable) };
+            }
+            catch (PubSubEmulatorException e)
+            {
+                Console.Error.WriteLine($"writeback serve: {e.Message}.");
+                return 2;
+            }
+
+            // The emulator's JVM takes seconds to start: beside the AWS side's function processes, not after them.
+            var emulator = LocalPubSub.StartEmulatorAsync(pubsubOptions, cancellationToken);
             LocalAwsSide aws;
             try
             {
-                aws = await LocalAwsSide.StartAsync(
+                aws = await LocalPubSub.BesideEmulatorAsync(emulator, pubsubOptions, () => LocalAwsSide.StartAsync(
                     new LocalAwsSideOptions
                     {
                         ConnectionString = connectionString,
@@ -38,7 +51,7 @@ internal static class ServeCommand
                         Host = "writeback serve",
                         Log = line => Console.Error.WriteLine($"writeback serve: {line}"),
                     },
-                    cancellationToken);
+                    cancellationToken));
             }
             catch (Writeback.StepFunctions.Local.Journal.JournalInUseException e)
             {
@@ -47,8 +60,27 @@ internal static class ServeCommand
             }
 
             await using var awsSide = aws;
+            LocalPubSub connected;
+            try
+            {
+                connected = await LocalPubSub.ConnectAsync(pubsubOptions, await emulator, aws.TriggerUrl, aws.Issuer, cancellationToken);
+            }
+            catch (PubSubEmulatorException e)
+            {
+                Console.Error.WriteLine($"writeback serve: {e.Message}.");
+                return 2;
+            }
+
+            await using var pubsub = connected;
             var urlFile = Path.Combine(ProjectPaths.State, "serve.url");
             await File.WriteAllTextAsync(urlFile, aws.TriggerUrl.ToString(), cancellationToken);
+            var pubsubFile = ServePubSubFile.Path;
+            if (pubsub.UsesEmulator)
+            {
+                await ServePubSubFile.WriteAsync(pubsub.PublisherEnvironment, cancellationToken);
+                pubsub.Delivered += d => Console.Error.WriteLine($"writeback serve: the emulator pushed an event; the trigger answered {d.StatusCode}{(d.StatusCode is >= 200 and < 300 ? "" : " (the emulator will retry)")}");
+            }
+
             aws.Engine.ExecutionStarted += e => Console.Error.WriteLine($"writeback serve: started execution {e.Name}");
             Console.Error.WriteLine($"writeback serve: resumed {aws.Resumed.Count} running execution(s) from the journal (schema writeback_sfn){(aws.Resumed.Count == 0 ? "" : ": " + string.Join(", ", aws.Resumed.Select(e => e.Name)))}");
 
@@ -56,6 +88,12 @@ internal static class ServeCommand
             // Scripts read the URL from a pipe while we keep running: don't leave it in a buffer.
             await Console.Out.FlushAsync(cancellationToken);
             Console.Error.WriteLine($"writeback serve: trigger listening on {aws.TriggerUrl} (POST a Pub/Sub push envelope with an OIDC bearer token)");
+            Console.Error.WriteLine($"writeback serve: {pubsub.Description}");
+            if (pubsub.UsesEmulator)
+            {
+                Console.Error.WriteLine($"writeback serve:   any Pub/Sub client publishes there with {string.Join(" ", pubsub.PublisherEnvironment.Select(v => $"{v.Key}={v.Value}"))} (also in {Path.GetRelativePath(ProjectPaths.Root, pubsubFile)})");
+            }
+
             var sfn = aws.StepFunctions.Url.ToString().TrimEnd('/');
             Console.Error.WriteLine($"writeback serve: Step Functions endpoint {sfn} (state machine {aws.StateMachine.Arn})");
             Console.Error.WriteLine($"writeback serve:   e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={aws.Engine.Options.Region} aws stepfunctions list-executions --endpoint-url {sfn} --state-machine-arn {aws.StateMachine.Arn}");
@@ -74,6 +112,7 @@ internal static class ServeCommand
             finally
             {
                 File.Delete(urlFile);
+                File.Delete(pubsubFile);
             }
 
             return 0;

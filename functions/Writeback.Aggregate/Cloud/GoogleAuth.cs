@@ -60,9 +60,14 @@ public sealed class GoogleApiException : Exception
 /// <summary>Sends authorized requests and turns error statuses into <see cref="GoogleApiException"/>.</summary>
 internal static class GoogleRest
 {
-    public static async Task<HttpResponseMessage> SendAsync(HttpClient http, IAccessTokenSource tokens, HttpRequestMessage request, string what, CancellationToken cancellationToken)
+    /// <param name="tokens">Null sends no credentials: an emulator checks none.</param>
+    public static async Task<HttpResponseMessage> SendAsync(HttpClient http, IAccessTokenSource? tokens, HttpRequestMessage request, string what, CancellationToken cancellationToken)
     {
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await tokens.GetAccessTokenAsync(cancellationToken));
+        if (tokens is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await tokens.GetAccessTokenAsync(cancellationToken));
+        }
+
         var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (response.IsSuccessStatusCode)
         {

@@ -39,13 +39,17 @@ internal sealed record DemoOptions
 
     /// <summary>Lines about the local stack itself (the execution journal's state); null drops them.</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>Which Pub/Sub carries the events: Google's emulator when installed, else the built-in push.</summary>
+    public LocalPubSubOptions PubSub { get; init; } = new();
 }
 
 /// <summary>What the demo is doing now, for the progress display.</summary>
 internal sealed record DemoProgress(string Dataset, string Phase, int ShardsLoaded = 0, int ShardsTotal = 0, long RowsLoaded = 0, TimeSpan LoadElapsed = default, long RowsTotal = 0);
 
 /// <param name="Lambda">Which way the functions ran (the Invoke API and processes, or in this process).</param>
-internal sealed record DemoOutcome(WarehouseInfo Warehouse, TimeSpan WarehouseDuration, IReadOnlyList<DatasetOutcome> Datasets, string Lambda);
+/// <param name="PubSub">Which Pub/Sub carried the events, in one line.</param>
+internal sealed record DemoOutcome(WarehouseInfo Warehouse, TimeSpan WarehouseDuration, IReadOnlyList<DatasetOutcome> Datasets, string Lambda, string PubSub);
 
 internal sealed record DatasetOutcome(
     string Dataset,
@@ -70,8 +74,9 @@ internal sealed record DatasetOutcome(
 }
 
 /// <summary>
-/// The main job on one machine: sample warehouse → aggregate and export (the GCP side) → Pub/Sub-style push with an
-/// OIDC token → verified trigger → the state machine on the local engine → PostgreSQL. Every hop is the real code.
+/// The main job on one machine: sample warehouse → aggregate and export (the GCP side) → publish to Google's Pub/Sub
+/// emulator, whose push gets its OIDC token on the local hop (or, without the emulator, the built-in push) → verified
+/// trigger → the state machine on the local engine → PostgreSQL. Every hop is the real code.
 /// </summary>
 internal static class DemoRunner
 {
@@ -88,7 +93,9 @@ internal static class DemoRunner
         warehouseClock.Stop();
 
         var historyFolder = ProjectPaths.ExecutionHistories(options.StateFolder);
-        await using var aws = await LocalAwsSide.StartAsync(
+        // The emulator's JVM takes seconds to start: beside the AWS side's function processes, not after them.
+        var emulator = LocalPubSub.StartEmulatorAsync(options.PubSub, cancellationToken);
+        await using var aws = await LocalPubSub.BesideEmulatorAsync(emulator, options.PubSub, () => LocalAwsSide.StartAsync(
             new LocalAwsSideOptions
             {
                 ConnectionString = options.ConnectionString,
@@ -103,36 +110,35 @@ internal static class DemoRunner
                 InMemoryWhenJournalTaken = true,
                 Log = options.Log,
             },
-            cancellationToken);
+            cancellationToken));
+        await using var pubsub = await LocalPubSub.ConnectAsync(options.PubSub, await emulator, aws.TriggerUrl, aws.Issuer, cancellationToken);
+        options.Log?.Invoke(pubsub.Description);
 
         var outcomes = new List<DatasetOutcome>();
         foreach (var dataset in options.Datasets)
         {
-            outcomes.Add(await RunDatasetAsync(options, warehousePath, aws, historyFolder, dataset, progress, cancellationToken));
+            outcomes.Add(await RunDatasetAsync(options, warehousePath, aws, pubsub, historyFolder, dataset, progress, cancellationToken));
         }
 
-        return new DemoOutcome(warehouse, warehouseClock.Elapsed, outcomes, aws.Lambda.Description);
+        return new DemoOutcome(warehouse, warehouseClock.Elapsed, outcomes, aws.Lambda.Description, pubsub.Description);
     }
 
     private static async Task<DatasetOutcome> RunDatasetAsync(
-        DemoOptions options, string warehousePath, LocalAwsSide aws, string historyFolder, string dataset, IProgress<DemoProgress> progress, CancellationToken cancellationToken)
+        DemoOptions options, string warehousePath, LocalAwsSide aws, LocalPubSub pubsub, string historyFolder, string dataset, IProgress<DemoProgress> progress, CancellationToken cancellationToken)
     {
         progress.Report(new DemoProgress(dataset, "aggregating and exporting Parquet shards (GCP side)"));
         var runner = AggregateRunner.CreateLocal(
-            new LocalAggregateOptions
+            pubsub.Publishing(new LocalAggregateOptions
             {
                 WarehousePath = warehousePath,
                 OutputRoot = ProjectPaths.Exports(options.StateFolder),
                 MaxShardBytes = options.MaxShardBytes ?? Writeback.Aggregate.Export.LocalExportOptions.DefaultMaxShardBytes,
-                PushUrl = aws.TriggerUrl,
-                PushAudience = aws.TriggerUrl.ToString(),
-            },
+            }),
             new IssuerTokenSource(aws.Issuer, LocalAwsSide.PushServiceAccount));
         var aggregate = await runner.RunAsync(dataset, options.BusinessDate, cancellationToken);
 
         var name = ExecutionName.FromBatchId(aggregate.BatchId);
-        var execution = aws.FindExecution(name)
-            ?? throw new InvalidOperationException($"The trigger accepted batch {aggregate.BatchId} but no execution named {name} exists.");
+        var execution = await pubsub.WaitForExecutionAsync(aws, name, aggregate.BatchId, cancellationToken);
 
         var shardRows = ReadShardRows(aggregate.ManifestUri);
         var clock = Stopwatch.StartNew();

@@ -122,7 +122,9 @@ internal sealed class LocalAwsSide : IAsyncDisposable
         var stepFunctions = await StepFunctionsEndpoint.StartAsync(service, options.StepFunctionsPort, cancellationToken);
 
         var issuer = LocalOidcIssuer.LoadOrCreate(options.IssuerKeyPath);
-        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var http = options.AwsHandler is { } handler
+            ? new HttpClient(handler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(30) }
+            : new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var history = new RunHistory(options.ConnectionString);
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -317,4 +319,7 @@ internal sealed record LocalAwsSideOptions
 
     /// <summary>Receives the host's own notices (the execution journal losing and regaining PostgreSQL); null drops them.</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>Under the trigger's client for StartExecution; tests put a network that fails once there. Null: the network as it is.</summary>
+    public HttpMessageHandler? AwsHandler { get; init; }
 }

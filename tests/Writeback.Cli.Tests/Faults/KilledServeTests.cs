@@ -153,6 +153,8 @@ public sealed partial class KilledServeTests(CrashSuite suite, ITestOutputHelper
             start.ArgumentList.Add("serve");
             start.Environment["WRITEBACK_PG"] = database;
             start.Environment["WRITEBACK_ROOT"] = suite.Root;
+            // These faults are the Step Functions journal's: no events are published, so no emulator's JVM is started.
+            start.Environment["WRITEBACK_PUBSUB"] = "builtin";
             var serve = new Serve(Process.Start(start)!);
             var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             serve._process.OutputDataReceived += (_, _) => { };

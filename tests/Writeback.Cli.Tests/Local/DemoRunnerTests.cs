@@ -6,10 +6,11 @@ using Writeback.Testing;
 namespace Writeback.Cli.Tests.Local;
 
 /// <summary>
-/// The whole path on one machine, every hop real: DuckDB warehouse → Parquet shards + manifest → push envelope with an
-/// OIDC token over HTTP → verified trigger → statemachines/writeback.asl.json on the local engine → PostgreSQL.
+/// The whole path on one machine, every hop real: DuckDB warehouse → Parquet shards + manifest → publish to Google's
+/// Pub/Sub emulator, its push given an OIDC token and sent over HTTP (the built-in push where the emulator is absent) →
+/// verified trigger → statemachines/writeback.asl.json on the local engine → PostgreSQL.
 /// </summary>
-public sealed class DemoRunnerTests : IAsyncLifetime
+public sealed class DemoRunnerTests(PubSubEmulatorFixture pubsub) : IClassFixture<PubSubEmulatorFixture>, IAsyncLifetime
 {
     private static readonly DateOnly Day = new(2026, 11, 25);
 
@@ -30,6 +31,8 @@ public sealed class DemoRunnerTests : IAsyncLifetime
     {
         var first = await RunAsync(Day);
 
+        // Through Google's emulator where it is installed (this machine and CI), and saying so.
+        Assert.Contains(pubsub.Emulator is null ? "built-in push" : "Google's emulator", first.PubSub, StringComparison.Ordinal);
         Assert.All(first.Datasets, d => Assert.True(d.Succeeded, $"{d.Dataset}: {d.Status} {d.Error} {d.Cause}"));
         var students = first.Datasets.Single(d => d.Dataset == "student_dashboard");
         Assert.Equal("load", students.Action);
@@ -73,7 +76,11 @@ public sealed class DemoRunnerTests : IAsyncLifetime
 
     private Task<DemoOutcome> RunAsync(DateOnly date) =>
         DemoRunner.RunAsync(
-            new DemoOptions { ConnectionString = database.ConnectionString, Size = WarehouseSize.Small, BusinessDate = date, StateFolder = _state },
+            new DemoOptions
+            {
+                ConnectionString = database.ConnectionString, Size = WarehouseSize.Small, BusinessDate = date, StateFolder = _state,
+                PubSub = PubSubEmulatorFixture.OwnTopic(pubsub.Emulator),
+            },
             new Progress<DemoProgress>(),
             CancellationToken.None);
 
