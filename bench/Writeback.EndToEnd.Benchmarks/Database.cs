@@ -32,6 +32,9 @@ internal sealed class Database(string connectionString)
             IF to_regclass('{Product}') IS NOT NULL THEN TRUNCATE {Product}; END IF;
             IF to_regclass('writeback.shards') IS NOT NULL THEN
                 DELETE FROM writeback.shards; DELETE FROM writeback.batches; DELETE FROM writeback.watermarks;
+                -- With the ledger gone, staging left by an interrupted run vouches for nothing: drop its intact marks,
+                -- so the next prepare resets it.
+                DELETE FROM writeback_staging.intact;
             END IF;
         END $$;
         SELECT 1
