@@ -44,12 +44,22 @@ internal static class PublishWriter
             return new PublishCounts(added, 0, removed, 0);
         }
 
+        // A scope with no rows yet (a new day, an empty table) has nothing to compare with: every staged row is an
+        // insert, and the diff below would only copy each row once more on its way in.
+        if (await LoadEngine.ScalarAsync(connection, $"SELECT EXISTS (SELECT 1 FROM {live} AS t WHERE {scopeFilter})", cancellationToken, scopeParameter) is false)
+        {
+            var fresh = await LoadEngine.ExecuteAsync(connection, $"INSERT INTO {live} ({allColumns}) SELECT {sourceColumns} FROM {staging} AS s", cancellationToken);
+            return new PublishCounts(fresh, 0, 0, 0);
+        }
+
         var keys = target.Key.Select(k => target.Find(k)!).ToList();
         var values = target.Columns.Where(c => !target.Key.Contains(c.Name)).ToList();
         var deletes = target.Mode is LoadMode.Replace or LoadMode.ReplacePartition or LoadMode.Mirror;
 
         // Memory for the one hash join below; the default 4 MB would spill a day's batch to disk in many passes.
+        // Fresh statistics on staging give that join a sane plan on large batches.
         await LoadEngine.ExecuteAsync(connection, "SET LOCAL work_mem = '256MB'", cancellationToken);
+        await LoadEngine.ExecuteAsync(connection, $"ANALYZE {staging}", cancellationToken);
 
         // One pass over staging and the live scope classifies every key: I(nsert), U(pdate: some value differs, nulls
         // compared as values) or D(elete: live only). Unchanged rows are not carried, so on a day where 1% changed

@@ -77,6 +77,9 @@ public static class LedgerSchema
         return "b_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(batchId)))[..40];
     }
 
+    /// <summary>The unique index Verify builds on a staging table's key (unqualified: it lives in the table's schema).</summary>
+    public static string StagingKeyIndexName(string batchId) => StagingName(batchId) + "_key";
+
     /// <summary>Advisory lock keys are text hashed by the server (<c>hashtextextended</c>), namespaced by purpose.</summary>
     public static string BatchLock(string batchId) => "writeback:batch:" + batchId;
 

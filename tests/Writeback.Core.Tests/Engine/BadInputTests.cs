@@ -210,6 +210,19 @@ public sealed class BadInputTests(PostgresDatabase database) : IClassFixture<Pos
     }
 
     [Fact]
+    public async Task A_duplicate_key_within_one_shard_is_rejected_naming_both_rows()
+    {
+        var (engine, target, digest) = await SeededAsync("bad_dup_one");
+        var manifest = await _batches.WriteScoresAsync("bad-dup-one", target.Dataset, [Scores(Day1, 5).Append(new ScoreRow(3, Day1, null, null, 1)).ToList()], "2026-11-01", 2);
+
+        var error = Assert.IsType<InvalidBatchException>(await FailsAsync(engine, manifest, "bad-dup-one"));
+
+        Assert.Contains("duplicate key (id, day) = (3,2026-11-01)", error.Message);
+        Assert.Contains("shard 0 row 3 and shard 0 row 6", error.Message);
+        await AssertUntouchedAsync(target, digest);
+    }
+
+    [Fact]
     public async Task A_checksum_mismatch_is_rejected()
     {
         var (engine, target, digest) = await SeededAsync("bad_sum");

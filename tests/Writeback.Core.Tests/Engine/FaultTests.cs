@@ -154,6 +154,52 @@ public sealed class FaultTests(PostgresDatabase database) : IClassFixture<Postgr
     }
 
     [Fact]
+    public async Task Rows_taken_from_staging_before_verify_send_the_shards_back_to_be_loaded()
+    {
+        var target = ScoresTarget("thinned", LoadMode.ReplacePartition);
+        var engine = CreateEngine(database.ConnectionString, target);
+        var manifest = await _batches.WriteScoresAsync("thinned-1", target.Dataset, [Scores(Day1, 300), Scores(Day1, 300, firstId: 301)], "2026-11-01");
+        await engine.PrepareAsync(manifest, null, null, default);
+        await engine.LoadShardAsync(manifest, "thinned-1", 0, default);
+        await engine.LoadShardAsync(manifest, "thinned-1", 1, default);
+        await ExecuteAsync(database.ConnectionString, $"DELETE FROM {LedgerSchema.StagingTable("thinned-1")} WHERE id % 7 = 0");
+
+        var error = await Record.ExceptionAsync(() => engine.VerifyAsync(manifest, "thinned-1", default));
+        var ledger = await ScalarAsync<long>(database.ConnectionString, "SELECT count(*) FROM writeback.shards WHERE batch_id = 'thinned-1'");
+        var result = await RunAsync(engine, manifest);
+
+        Assert.IsType<ReloadRequiredException>(error);
+        Assert.Contains("staging holds 515 rows, the shard ledger 600", error.Message);
+        Assert.Equal(0L, ledger);
+        Assert.Equal(600L, result.Inserted);
+        Assert.Equal(600L, await ScalarAsync<long>(database.ConnectionString, "SELECT count(*) FROM test.thinned"));
+    }
+
+    [Fact]
+    public async Task Rows_taken_from_staging_after_verify_are_caught_at_publish_and_a_reload_verifies_again()
+    {
+        var target = ScoresTarget("thinned_late", LoadMode.ReplacePartition);
+        var engine = CreateEngine(database.ConnectionString, target);
+        await RunAsync(engine, await _batches.WriteScoresAsync("thinned-late-1", target.Dataset, [Scores(Day1, 400)], "2026-11-01", 1));
+        var manifest = await _batches.WriteScoresAsync("thinned-late-2", target.Dataset, [Scores(Day1, 400, seed: 1), Scores(Day1, 50, firstId: 401)], "2026-11-01", 2);
+        await engine.PrepareAsync(manifest, null, null, default);
+        await engine.LoadShardAsync(manifest, "thinned-late-2", 0, default);
+        await engine.LoadShardAsync(manifest, "thinned-late-2", 1, default);
+        await engine.VerifyAsync(manifest, "thinned-late-2", default);
+        await ExecuteAsync(database.ConnectionString, $"DELETE FROM {LedgerSchema.StagingTable("thinned-late-2")} WHERE id > 300");
+        var before = await TableDigestAsync(database.ConnectionString, target.Table);
+
+        var error = await Record.ExceptionAsync(() => engine.PublishAsync(manifest, "thinned-late-2", default));
+        var untouched = await TableDigestAsync(database.ConnectionString, target.Table);
+        var result = await RunAsync(engine, manifest);
+
+        Assert.IsType<ReloadRequiredException>(error);
+        Assert.Equal(before, untouched);
+        Assert.Equal((50L, PublishStatus.Applied), (result.Inserted, result.Status));
+        Assert.Equal(450L, await ScalarAsync<long>(database.ConnectionString, "SELECT count(*) FROM test.thinned_late"));
+    }
+
+    [Fact]
     public async Task A_failed_batch_is_recorded_its_staging_dropped_and_a_rerun_loads_it_cleanly()
     {
         var target = ScoresTarget("failed_rerun", LoadMode.ReplacePartition);

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+
+namespace Writeback.EndToEnd.Benchmarks;
+
+/// <summary>Time and WAL of one measured action; a CHECKPOINT precedes each, so every case pays its full-page images.</summary>
+internal sealed record Measured(double Seconds, long WalBytes);
+
+internal sealed class Database(string connectionString)
+{
+    private const string Product = "dashboard.student_daily";
+
+    public async Task<T> ScalarAsync<T>(string sql, params object[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
+        foreach (var p in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = p });
+        }
+
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    public Task ExecuteAsync(string sql, params object[] parameters) => ScalarAsync<object>(sql, parameters);
+
+    /// <summary>An empty product table and ledger: the next batch of the day loads a fresh partition.</summary>
+    public Task ResetAsync() => ExecuteAsync($"""
+        DO $$ BEGIN
+            IF to_regclass('{Product}') IS NOT NULL THEN TRUNCATE {Product}; END IF;
+            IF to_regclass('writeback.shards') IS NOT NULL THEN
+                DELETE FROM writeback.shards; DELETE FROM writeback.batches; DELETE FROM writeback.watermarks;
+                -- With the ledger gone, staging left by an interrupted run vouches for nothing: drop its intact marks,
+                -- so the next prepare resets it.
+                DELETE FROM writeback_staging.intact;
+            END IF;
+        END $$;
+        SELECT 1
+        """);
+
+    public async Task<(Measured Run, T Result)> MeasureAsync<T>(Func<Task<T>> action)
+    {
+        await ExecuteAsync("CHECKPOINT; SELECT 1");
+        var before = await ScalarAsync<string>("SELECT pg_current_wal_lsn()::text");
+        var clock = Stopwatch.StartNew();
+        var result = await action();
+        var seconds = clock.Elapsed.TotalSeconds;
+        var wal = await ScalarAsync<decimal>("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)", before);
+        return (new Measured(seconds, (long)wal), result);
+    }
+
+    public async Task ExportCsvAsync(DateOnly date, string path)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var file = File.CreateText(path);
+        using var reader = await connection.BeginTextExportAsync(
+            $"COPY (SELECT * FROM {Product} WHERE business_date = '{date:yyyy-MM-dd}') TO STDOUT (FORMAT csv)");
+        var buffer = new char[1 << 16];
+        int read;
+        while ((read = await reader.ReadAsync(buffer)) > 0)
+        {
+            await file.WriteAsync(buffer.AsMemory(0, read));
+        }
+    }
+
+    /// <summary>psql \copy of the CSV into a new, empty, logged table like the product table (its key and indexes included).</summary>
+    public async Task<Measured> CopyAsync(string csv)
+    {
+        await ExecuteAsync($"CREATE SCHEMA IF NOT EXISTS bench; DROP TABLE IF EXISTS bench.copy_target; CREATE TABLE bench.copy_target (LIKE {Product} INCLUDING ALL); SELECT 1");
+        var (run, _) = await MeasureAsync(async () =>
+        {
+            await PsqlAsync($"\\copy bench.copy_target FROM '{csv}' WITH (FORMAT csv)");
+            return 0;
+        });
+        return run;
+    }
+
+    /// <summary>The day rewritten in one transaction (DELETE + INSERT of the same rows): what a re-apply without a diff costs.</summary>
+    public async Task<Measured> RewriteAsync(DateOnly date)
+    {
+        var (run, _) = await MeasureAsync(async () =>
+        {
+            await ExecuteAsync($"""
+                BEGIN;
+                DELETE FROM {Product} WHERE business_date = '{date:yyyy-MM-dd}';
+                INSERT INTO {Product} SELECT * FROM bench.copy_target;
+                COMMIT;
+                SELECT 1
+                """);
+            return 0;
+        });
+        return run;
+    }
+
+    private async Task PsqlAsync(string command)
+    {
+        var csb = new NpgsqlConnectionStringBuilder(connectionString);
+        var start = new ProcessStartInfo("psql") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var argument in new[] { "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", csb.Host!, "-p", csb.Port.ToString(CultureInfo.InvariantCulture), "-U", csb.Username!, "-d", csb.Database!, "-c", command })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["PGPASSWORD"] = csb.Password;
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException("psql failed: " + await error);
+        }
+    }
+}
