@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
+using Writeback.Benchmarks;
 using Writeback.Core.Benchmarks;
 using Writeback.Core.Contracts;
 using Writeback.Core.Engine;
@@ -149,7 +150,7 @@ internal static class LoadBench
             await engine.CleanupAsync(manifest, batchId, null, default);
 
             await Bench.ExecuteAsync(connectionString, "TRUNCATE bench.psql_copy");
-            var psqlTime = await Bench.TimeAsync(() => PsqlCopyAsync(csb, $"\\copy bench.psql_copy ({columns}) FROM '{csv}' WITH (FORMAT csv)"));
+            var psqlTime = await Bench.TimeAsync(() => Psql.RunAsync(csb.ConnectionString, $"\\copy bench.psql_copy ({columns}) FROM '{csv}' WITH (FORMAT csv)"));
             if (run > 0)
             {
                 ours.Add(oursTime.TotalSeconds);
@@ -181,24 +182,6 @@ internal static class LoadBench
         }
     }
 
-    private static async Task PsqlCopyAsync(NpgsqlConnectionStringBuilder csb, string command)
-    {
-        var start = new ProcessStartInfo("/usr/bin/psql") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in new[] { "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", csb.Host!, "-p", csb.Port.ToString(CultureInfo.InvariantCulture), "-U", csb.Username!, "-d", csb.Database!, "-c", command })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["PGPASSWORD"] = csb.Password;
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException("psql failed: " + await error);
-        }
-    }
 }
 
 internal static class MirrorBench

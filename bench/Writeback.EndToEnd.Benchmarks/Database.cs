@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
 using Npgsql;
+using Writeback.Benchmarks;
 
 namespace Writeback.EndToEnd.Benchmarks;
 
@@ -72,7 +72,7 @@ internal sealed class Database(string connectionString)
         await ExecuteAsync($"CREATE SCHEMA IF NOT EXISTS bench; DROP TABLE IF EXISTS bench.copy_target; CREATE TABLE bench.copy_target (LIKE {Product} INCLUDING ALL); SELECT 1");
         var (run, _) = await MeasureAsync(async () =>
         {
-            await PsqlAsync($"\\copy bench.copy_target FROM '{csv}' WITH (FORMAT csv)");
+            await Psql.RunAsync(connectionString, $"\\copy bench.copy_target FROM '{csv}' WITH (FORMAT csv)");
             return 0;
         });
         return run;
@@ -95,23 +95,4 @@ internal sealed class Database(string connectionString)
         return run;
     }
 
-    private async Task PsqlAsync(string command)
-    {
-        var csb = new NpgsqlConnectionStringBuilder(connectionString);
-        var start = new ProcessStartInfo("psql") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in new[] { "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", csb.Host!, "-p", csb.Port.ToString(CultureInfo.InvariantCulture), "-U", csb.Username!, "-d", csb.Database!, "-c", command })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["PGPASSWORD"] = csb.Password;
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException("psql failed: " + await error);
-        }
-    }
 }
