@@ -108,7 +108,10 @@ public sealed class MockTestCase(IReadOnlyDictionary<string, MockedResponse> sta
     public IReadOnlyDictionary<string, MockedResponse> States { get; } = states;
 }
 
-/// <summary>One mocked response: what the state's attempt number n (0 = the first try, then each retry) returns or throws.</summary>
+/// <summary>
+/// One mocked response: what the state's invocation number n returns or throws, counted over the whole execution
+/// (0 = its first call; each retry and each Map iteration's call is the next number), as Step Functions Local counts.
+/// </summary>
 public sealed class MockedResponse(string name, IReadOnlyList<MockStep> steps)
 {
     public string Name { get; } = name;
@@ -116,7 +119,7 @@ public sealed class MockedResponse(string name, IReadOnlyList<MockStep> steps)
     public IReadOnlyList<MockStep> Steps { get; } = steps;
 
     /// <summary>The step for an attempt; past the last key the last step repeats, so a short file never runs dry.</summary>
-    public MockStep ForAttempt(int attempt) => Steps.FirstOrDefault(s => attempt >= s.From && attempt <= s.To) ?? Steps[^1];
+    public MockStep ForInvocation(int invocation) => Steps.FirstOrDefault(s => invocation >= s.From && invocation <= s.To) ?? Steps[^1];
 }
 
 public sealed record MockStep(int From, int To, JsonNode? Return, string? Error, string? Cause);

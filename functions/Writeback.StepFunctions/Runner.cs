@@ -10,6 +10,10 @@ internal sealed class ExecutionRunner : IDisposable
     private readonly StepFunctionsEngine _engine;
     private readonly StepFunctionsEngineOptions _options;
     private readonly MockTestCase? _mocks;
+
+    // Step Functions Local numbers a mocked state's responses by its invocations in the whole execution — retries and
+    // Map iterations alike — not per iteration, so "1" is the second call wherever it happens.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _mockInvocations = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _abort = new();
     private readonly Lock _abortLock = new();
     private readonly JsonObject _executionContext;
@@ -375,7 +379,7 @@ internal sealed class ExecutionRunner : IDisposable
         JsonNode? result;
         if (_mocks is not null && _mocks.States.TryGetValue(state.Name, out var mock))
         {
-            var step = mock.ForAttempt(retryCount);
+            var step = mock.ForInvocation(_mockInvocations.AddOrUpdate(state.Name, 0, static (_, n) => n + 1));
             if (step.Error is not null)
             {
                 _execution.Record(lane, prefix + "Failed", Detail(("error", step.Error), ("cause", step.Cause)));

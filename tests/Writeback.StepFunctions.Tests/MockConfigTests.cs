@@ -78,6 +78,31 @@ public sealed class MockConfigTests
     public void Past_the_last_key_the_last_response_repeats()
     {
         var response = MockConfig.Parse(DocumentationExample).TestCase("LambdaSQSIntegration", "RetryPath").States["LambdaState"];
-        Assert.NotNull(response.ForAttempt(9).Return);
+        Assert.NotNull(response.ForInvocation(9).Return);
+    }
+
+    [Fact]
+    public async Task Responses_are_numbered_by_invocation_across_Map_iterations_as_Step_Functions_Local_numbers_them()
+    {
+        // The Step Functions Local guide tells Map users to set MaxConcurrency to 1 for exactly this reason: the second
+        // call of the mocked state, here the second iteration, gets response "1".
+        const string machine = """
+            {"StartAt":"Each","States":{"Each":{"Type":"Map","ItemsPath":"$.items","MaxConcurrency":1,
+              "ItemProcessor":{"StartAt":"Work","States":{
+                "Work":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"F","Payload.$":"$"},"End":true}}},
+              "Catch":[{"ErrorEquals":["States.ALL"],"Next":"Failed"}],"End":true},
+             "Failed":{"Type":"Fail","Error":"IterationFailed"}}}
+            """;
+        const string mocks = """
+            {"StateMachines":{"M":{"TestCases":{"SecondFails":{"Work":"R"}}}},
+             "MockedResponses":{"R":{"0":{"Return":{"Payload":"first"}},"1":{"Throw":{"Error":"Boom","Cause":"second call"}},"2":{"Return":{"Payload":"third"}}}}}
+            """;
+        var engine = Engine();
+        var execution = await engine.RunAsync(engine.CreateStateMachine("M", machine), """{"items":[1,2,3]}""", mocks: MockConfig.Parse(mocks).TestCase("M", "SecondFails"));
+
+        Assert.Equal(ExecutionStatus.Failed, execution.Status);
+        Assert.Equal("IterationFailed", execution.Error);
+        var failed = Assert.Single(execution.History, e => e.Type == "TaskFailed");
+        Assert.Equal("Boom", failed.Details!["error"]!.GetValue<string>());
     }
 }

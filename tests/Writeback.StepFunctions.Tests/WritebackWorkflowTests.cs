@@ -80,11 +80,13 @@ public sealed class WritebackWorkflowTests
     }
 
     [Fact]
-    public async Task A_shard_that_fails_twice_with_Writeback_Transient_is_retried_and_the_batch_succeeds()
+    public async Task Two_Load_shard_calls_that_fail_with_Writeback_Transient_are_retried_and_the_batch_succeeds()
     {
         var execution = await RunCase("TransientShard");
         Assert.Equal(ExecutionStatus.Succeeded, execution.Status);
-        Assert.Equal(6, TaskCalls(execution, "Load shard", "TaskFailed"));
+        // Responses are numbered over the execution, as in Step Functions Local: the first two calls of "Load shard"
+        // fail (whichever iterations make them) and every call after them, the retries included, loads.
+        Assert.Equal(2, TaskCalls(execution, "Load shard", "TaskFailed"));
         Assert.Equal(3, TaskCalls(execution, "Load shard", "TaskSucceeded"));
         Assert.True(execution.StopDate > execution.StartDate, "the retries waited (in virtual time) between attempts");
     }
