@@ -645,13 +645,14 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         }
     }
 
-    private static string CreateStagingSql(BatchPlan plan)
+    private static string CreateStagingSql(BatchPlan plan, bool logged)
     {
         var columns = string.Join(", ", plan.Target.Columns.Select(c => $"{c.Quoted} {c.Type.Sql}"));
 
-        // Unlogged: staging is rebuilt from the shards after a crash, so WAL for it would be wasted. The _wb_ columns
-        // let verify name the shard and row of a duplicate key or of a row outside the partition.
-        return $"CREATE UNLOGGED TABLE IF NOT EXISTS {LedgerSchema.StagingTable(plan.BatchId)} ({columns}, _wb_shard integer NOT NULL, _wb_row bigint NOT NULL)";
+        // Unlogged: staging is rebuilt from the shards after a crash, so WAL for it would be wasted — unless it is to
+        // become a partition of the product table (PartitionAttach), whose rows must then survive a crash. The _wb_
+        // columns let verify name the shard and row of a duplicate key or of a row outside the partition.
+        return $"CREATE {(logged ? string.Empty : "UNLOGGED ")}TABLE IF NOT EXISTS {LedgerSchema.StagingTable(plan.BatchId)} ({columns}, _wb_shard integer NOT NULL, _wb_row bigint NOT NULL)";
     }
 
     private async Task DropStagingAsync(string batchId, CancellationToken cancellationToken)
@@ -697,7 +698,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
     private static async Task ResetStagingAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken)
     {
         var batchId = plan.BatchId;
-        await ExecuteAsync(connection, CreateStagingSql(plan), cancellationToken);
+        await ExecuteAsync(connection, CreateStagingSql(plan, await PartitionAttach.WantsLoggedStagingAsync(connection, plan.Target, cancellationToken)), cancellationToken);
         await ExecuteAsync(connection, $"TRUNCATE {LedgerSchema.StagingTable(batchId)}", cancellationToken);
 
         // Verify builds the key index over all shards at once; while shards load, an index would only slow each COPY.

@@ -35,6 +35,14 @@ internal static class PublishWriter
             return new PublishCounts(appended, 0, 0, 0);
         }
 
+        // A scope with no rows yet (a new day, an empty table) has nothing to compare with: every staged row is an
+        // insert. On a table partitioned by day, staging becomes the day's partition and no row is copied at all.
+        var scopeIsEmpty = await LoadEngine.ScalarAsync(connection, $"SELECT EXISTS (SELECT 1 FROM {live} AS t WHERE {scopeFilter})", cancellationToken, scopeParameter) is false;
+        if (scopeIsEmpty && target.Mode == LoadMode.ReplacePartition && await PartitionAttach.TryAttachAsync(connection, plan, cancellationToken) is { } attached)
+        {
+            return attached;
+        }
+
         if (target.Key.Count == 0)
         {
             // Unkeyed replace: nothing identifies a row, so the scope is rewritten; still DELETE, never TRUNCATE,
@@ -44,9 +52,8 @@ internal static class PublishWriter
             return new PublishCounts(added, 0, removed, 0);
         }
 
-        // A scope with no rows yet (a new day, an empty table) has nothing to compare with: every staged row is an
-        // insert, and the diff below would only copy each row once more on its way in.
-        if (await LoadEngine.ScalarAsync(connection, $"SELECT EXISTS (SELECT 1 FROM {live} AS t WHERE {scopeFilter})", cancellationToken, scopeParameter) is false)
+        // Otherwise the diff below would only copy each row once more on its way in.
+        if (scopeIsEmpty)
         {
             var fresh = await LoadEngine.ExecuteAsync(connection, $"INSERT INTO {live} ({allColumns}) SELECT {sourceColumns} FROM {staging} AS s", cancellationToken);
             return new PublishCounts(fresh, 0, 0, 0);
