@@ -29,12 +29,28 @@ internal sealed class Database(string connectionString)
     /// <summary>An empty product table and ledger: the next batch of the day loads a fresh partition.</summary>
     public Task ResetAsync() => ExecuteAsync($"""
         DO $$ BEGIN
-            IF to_regclass('{Product}') IS NOT NULL THEN TRUNCATE {Product}; END IF;
+            -- A partitioned product table loses its days' partitions, so the next batch attaches a new one.
+            IF EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass('{Product}')) THEN
+                EXECUTE (SELECT coalesce(string_agg(format('DROP TABLE %s;', inhrelid::regclass), ' '), '') FROM pg_inherits WHERE inhparent = '{Product}'::regclass);
+            ELSIF to_regclass('{Product}') IS NOT NULL THEN TRUNCATE {Product}; END IF;
             IF to_regclass('writeback.shards') IS NOT NULL THEN
                 DELETE FROM writeback.shards; DELETE FROM writeback.batches; DELETE FROM writeback.watermarks;
                 -- With the ledger gone, staging left by an interrupted run vouches for nothing: drop its intact marks,
                 -- so the next prepare resets it.
                 DELETE FROM writeback_staging.intact;
+            END IF;
+        END $$;
+        SELECT 1
+        """);
+
+    /// <summary>The product table made declaratively partitioned by day (LIST on business_date), same columns and key.</summary>
+    public Task PartitionProductTableAsync() => ExecuteAsync($"""
+        DO $$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass('{Product}')) THEN
+                CREATE TABLE {Product}_partitioned (LIKE {Product} INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST (business_date);
+                ALTER TABLE {Product}_partitioned ADD PRIMARY KEY (student_id, business_date);
+                DROP TABLE {Product};
+                ALTER TABLE {Product}_partitioned RENAME TO student_daily;
             END IF;
         END $$;
         SELECT 1

@@ -7,7 +7,8 @@ using Writeback.EndToEnd.Benchmarks;
 // End to end against psql \copy, in one run: the demo's warehouse and exporter make the batch, the real state machine
 // on the project's engine applies it, and psql \copy of the same rows into an empty table with the same primary key
 // is the baseline. Cases: a fresh partition; re-applying the day with 100 %, 25 % and 1 % of rows changed (WAL beside a
-// full rewrite's); one shard against several (the large size). Needs WRITEBACK_PG (run.sh starts a throwaway server).
+// full rewrite's); one shard against several (the large size); a fresh day into a table partitioned by day (attached,
+// not copied). Needs WRITEBACK_PG (run.sh starts a throwaway server).
 
 var options = Options.Parse(args);
 var connectionString = Environment.GetEnvironmentVariable("WRITEBACK_PG")
@@ -108,6 +109,28 @@ if (options.Runs("shards"))
     }
 
     Report.Steps(many.Select(o => o.Workflow));
+}
+
+if (options.Runs("partitioned"))
+{
+    // Last, because it changes the product table: the same fresh day, into a table partitioned by day, where
+    // Publish attaches staging as the day's partition instead of copying its rows.
+    await db.PartitionProductTableAsync();
+    Report.Title($"Fresh partition of a table partitioned by day (publish = ATTACH PARTITION) vs psql \\copy ({single.Rows:N0} rows)");
+    var copies = new List<Measured>();
+    var ours = new List<(Measured Run, WorkflowRun Workflow)>();
+    await db.ResetAsync();
+    await workflow.RunAsync(single.ManifestUri);
+    for (var round = 0; round < options.Repeat; round++)
+    {
+        copies.Add(await db.CopyAsync(csv));
+        await db.ResetAsync();
+        ours.Add(await db.MeasureAsync(() => workflow.RunAsync(single.ManifestUri)));
+        Report.Round(round, ours[^1].Run, copies[^1]);
+    }
+
+    Report.Case("fresh partition, partitioned table", ours.Select(o => o.Run), copies);
+    Report.Steps(ours.Select(o => o.Workflow));
 }
 
 return 0;
