@@ -27,6 +27,12 @@ public sealed record Target
     [JsonPropertyName("partitionColumn")] public string? PartitionColumn { get; init; }
 
     [JsonPropertyName("deadline")] public Deadline? Deadline { get; init; }
+
+    /// <summary>
+    /// How the table got from its first columns to today's <see cref="Columns"/>: one entry per schema version, 2, 3, …
+    /// (the first columns are version 1). Empty for a target that never changed.
+    /// </summary>
+    [JsonPropertyName("history")] public IReadOnlyList<TargetVersion> History { get; init; } = [];
 }
 
 public sealed record TargetColumn
@@ -38,6 +44,10 @@ public sealed record TargetColumn
     [JsonPropertyName("type")] public required string Type { get; init; }
 
     [JsonPropertyName("nullable")] public bool Nullable { get; init; } = true;
+
+    /// <summary>The column's default, a JSON number, boolean or string for the column's type; what rows loaded from a
+    /// manifest without the column get. A column added by a later version needs one unless it is nullable.</summary>
+    [JsonPropertyName("default")] public JsonElement? Default { get; init; }
 }
 
 /// <summary>The SLO: the batch for a business date must be applied by this local time in this zone.</summary>
