@@ -25,25 +25,25 @@ internal static class ManifestSchema
                 ?? throw new InvalidBatchException(
                     $"batch '{manifest.BatchId}': field 'schemaVersion': schema version {version} of {target.Table} had a column that a later version dropped, " +
                     $"and the table no longer has it; export the batch again for version {target.SchemaVersion}.");
-            return Mismatch(manifest, then) is { } problem ? throw new InvalidBatchException(problem) : then;
+            return Mismatch(manifest, then, target.SchemaVersion > 1) is { } problem ? throw new InvalidBatchException(problem) : then;
         }
 
         // A manifest from before versions existed: the newest version whose columns it carries.
         for (var v = target.SchemaVersion; v >= 1; v--)
         {
-            if (target.AtVersion(v) is { } then && Mismatch(manifest, then) is null)
+            if (target.AtVersion(v) is { } then && Mismatch(manifest, then, target.SchemaVersion > 1) is null)
             {
                 return then;
             }
         }
 
-        throw new InvalidBatchException(Mismatch(manifest, target)!);
+        throw new InvalidBatchException(Mismatch(manifest, target, target.SchemaVersion > 1)!);
     }
 
     /// <summary>The first difference between the manifest's columns and the target's at its version, or null.</summary>
-    private static string? Mismatch(Manifest manifest, ResolvedTarget target)
+    private static string? Mismatch(Manifest manifest, ResolvedTarget target, bool versioned)
     {
-        var at = target.SchemaVersion == 1 ? string.Empty : $" at schema version {target.SchemaVersion}";
+        var at = versioned ? $" at schema version {target.SchemaVersion}" : string.Empty;
         var contract = $"the target contract for {target.Table}{at}";
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < manifest.Schema.Count; i++)

@@ -169,4 +169,182 @@ public sealed class SchemaMigratorTests(PostgresDatabase database) : IClassFixtu
         Assert.Equal("1,2", await ScalarAsync<string>(database.ConnectionString, "SELECT string_agg(version::text, ',' ORDER BY version) FROM writeback.target_versions WHERE target = 'test.sm_online'"));
         await ExecuteAsync(database.ConnectionString, $"DROP OWNED BY {role}; DROP ROLE {role}");
     }
+
+    /// <summary>Seeds version 1, then a version 2 batch, so the table is migrated and holds day 1 with grade "A".</summary>
+    private async Task<LoadEngine> MigratedAsync(string table, SchemaMigrationOptions? options = null)
+    {
+        await SeededVersion1Async(table);
+        var engine = CreateEngine(database.ConnectionString, TestSources, options ?? SchemaMigrationOptions.Default, Version2(table));
+        Assert.Equal(PublishStatus.Applied, (await RunAsync(engine, await WriteVersion2Async(table + "-v2", table, Scores(Day1, 20), 2))).Status);
+        return engine;
+    }
+
+    [Fact]
+    public async Task A_manifest_of_an_older_version_loads_its_columns_and_the_added_ones_get_their_default_or_null()
+    {
+        var engine = await MigratedAsync("sm_older");
+
+        // An exporter not yet updated: no schemaVersion, version 1's columns and types. Then one that says version 1.
+        var unversioned = await _batches.WriteScoresAsync("sm-older-3", "sm_older", [Scores(Day2, 10)], "2026-11-02", 3);
+        var version1 = await _batches.WriteScoresAsync("sm-older-4", "sm_older", [Scores(Day2, 12)], "2026-11-02", 4, m => m with { SchemaVersion = 1 });
+
+        Assert.Equal(new PublishResult("sm-older-3", PublishStatus.Applied, 10, 0, 0, 0, null), await RunAsync(engine, unversioned));
+        Assert.Equal(new PublishResult("sm-older-4", PublishStatus.Applied, 2, 0, 0, 10, null), await RunAsync(engine, version1));
+
+        Assert.Equal("12 0 12", await ScalarAsync<string>(database.ConnectionString, "SELECT count(*) || ' ' || count(grade) || ' ' || count(*) FILTER (WHERE attempts = 1) FROM test.sm_older WHERE day = '2026-11-02'"));
+        Assert.Equal(20L, await ScalarAsync<long>(database.ConnectionString, "SELECT count(*) FROM test.sm_older WHERE day = '2026-11-01' AND grade = 'A' AND attempts = 3"));
+    }
+
+    [Fact]
+    public async Task A_manifest_of_a_newer_version_than_the_writers_know_is_refused_before_anything_is_written()
+    {
+        var engine = await MigratedAsync("sm_newer");
+        var digest = await TableDigestAsync(database.ConnectionString, "test.sm_newer");
+        var newer = await WriteVersion2Async("sm-newer-3", "sm_newer", Scores(Day1, 5), 3, schemaVersion: 3);
+
+        var error = await Assert.ThrowsAsync<InvalidBatchException>(() => engine.PrepareAsync(newer, null, null, default));
+
+        Assert.Contains("field 'schemaVersion': the batch was exported for schema version 3 of test.sm_newer", error.Message);
+        Assert.Contains("is at version 2. Deploy the writers with the newer contract first", error.Message);
+        Assert.Equal(digest, await TableDigestAsync(database.ConnectionString, "test.sm_newer"));
+        Assert.Equal(0L, await ScalarAsync<long>(database.ConnectionString, "SELECT count(*) FROM writeback.batches WHERE batch_id = 'sm-newer-3'"));
+    }
+
+    [Fact]
+    public async Task A_manifest_whose_columns_are_not_those_of_the_version_it_names_is_refused()
+    {
+        var engine = await MigratedAsync("sm_claims");
+        var wrong = await WriteVersion2Async("sm-claims-3", "sm_claims", Scores(Day1, 5), 3, schemaVersion: 1);
+
+        var error = await Assert.ThrowsAsync<InvalidBatchException>(() => engine.PrepareAsync(wrong, null, null, default));
+
+        Assert.Contains("type mismatch: the manifest says varchar(40), the contract at schema version 1 says varchar(10)", error.Message);
+    }
+
+    [Fact]
+    public async Task A_version_is_applied_once_and_later_batches_take_no_lock_on_the_table()
+    {
+        await MigratedAsync("sm_once");
+        var impatient = CreateEngine(database.ConnectionString, TestSources, new SchemaMigrationOptions(TimeSpan.FromMilliseconds(50), 1, TimeSpan.Zero, TimeSpan.Zero), Version2("sm_once"));
+
+        // A reader holds the table; a later batch still prepares, loads and publishes: there is nothing to alter.
+        await using var longReader = await database.OpenAsync();
+        await using var readerTransaction = await longReader.BeginTransactionAsync();
+        await using (var read = new NpgsqlCommand("SELECT count(*) FROM test.sm_once", longReader, readerTransaction))
+        {
+            await read.ExecuteScalarAsync();
+        }
+
+        Assert.Equal(PrepareAction.Load, (await impatient.PrepareAsync(await WriteVersion2Async("sm-once-3", "sm_once", Scores(Day1, 20, seed: 1), 3), null, null, default)).Action);
+        await readerTransaction.RollbackAsync();
+        Assert.Equal(2L, await ScalarAsync<long>(database.ConnectionString, "SELECT count(*) FROM writeback.target_versions WHERE target = 'test.sm_once'"));
+    }
+
+    [Fact]
+    public async Task A_reader_that_outlasts_every_attempt_makes_prepare_give_up_retryably_and_nothing_changes()
+    {
+        await SeededVersion1Async("sm_busy");
+        var engine = CreateEngine(database.ConnectionString, TestSources, new SchemaMigrationOptions(TimeSpan.FromMilliseconds(100), 2, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(10)), Version2("sm_busy"));
+        var manifest = await WriteVersion2Async("sm-busy-2", "sm_busy", Scores(Day1, 20), 2);
+        await using var longReader = await database.OpenAsync();
+        await using var readerTransaction = await longReader.BeginTransactionAsync();
+        await using (var read = new NpgsqlCommand("SELECT count(*) FROM test.sm_busy", longReader, readerTransaction))
+        {
+            await read.ExecuteScalarAsync();
+        }
+
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => engine.PrepareAsync(manifest, null, null, default));
+
+        Assert.True(Failures.IsTransient(error));
+        Assert.Contains("tried 2 times to take the table's lock, waiting at most 100ms each time", error.Message);
+        Assert.Equal("character varying(10) numeric(5,2)", await TypesAsync("test.sm_busy", "name", "score"));
+        Assert.Equal(0L, await ColumnCountAsync("test.sm_busy", "grade"));
+        Assert.Equal(1, await ScalarAsync<int>(database.ConnectionString, "SELECT max(version) FROM writeback.target_versions WHERE target = 'test.sm_busy'"));
+
+        // The state machine's retry, once the reader is done, applies it.
+        await readerTransaction.CommitAsync();
+        Assert.Equal(PublishStatus.Applied, (await RunAsync(engine, manifest)).Status);
+        Assert.Equal(1L, await ColumnCountAsync("test.sm_busy", "grade"));
+    }
+
+    [Fact]
+    public async Task Widening_a_column_a_view_uses_is_refused_naming_the_view_and_no_change_of_the_version_is_applied()
+    {
+        await SeededVersion1Async("sm_viewed");
+        await ExecuteAsync(database.ConnectionString, "CREATE VIEW test.sm_viewed_names AS SELECT id, name FROM test.sm_viewed");
+        var engine = CreateEngine(database.ConnectionString, Version2("sm_viewed"));
+
+        var error = await Assert.ThrowsAsync<InvalidBatchException>(async () => await engine.PrepareAsync(await WriteVersion2Async("sm-viewed-2", "sm_viewed", Scores(Day1, 5), 2), null, null, default));
+
+        Assert.Contains("widen column 'name' from varchar(10) to varchar(40)", error.Message);
+        Assert.Contains("PostgreSQL cannot change the type of a column a view or rule uses, and these do: test.sm_viewed_names (column name)", error.Message);
+        Assert.Equal(0L, await ColumnCountAsync("test.sm_viewed", "grade"));
+        Assert.Equal(1, await ScalarAsync<int>(database.ConnectionString, "SELECT max(version) FROM writeback.target_versions WHERE target = 'test.sm_viewed'"));
+    }
+
+    [Fact]
+    public async Task A_table_at_a_newer_version_than_the_contract_is_refused()
+    {
+        await SeededVersion1Async("sm_ahead");
+        await ExecuteAsync(database.ConnectionString, "INSERT INTO writeback.target_versions (target, version, columns, changes) VALUES ('test.sm_ahead', 5, '{}', 'version 5: from a newer deployment')");
+        var engine = CreateEngine(database.ConnectionString, Version2("sm_ahead"));
+
+        var error = await Assert.ThrowsAsync<InvalidBatchException>(async () => await engine.PrepareAsync(await WriteVersion2Async("sm-ahead-2", "sm_ahead", Scores(Day1, 5), 2), null, null, default));
+
+        Assert.Contains("the table is at schema version 5 (writeback.target_versions), but these writers' contract (targets/sm_ahead.json) is at version 2", error.Message);
+        Assert.Equal(0L, await ColumnCountAsync("test.sm_ahead", "grade"));
+    }
+
+    /// <summary>A batch for <paramref name="target"/>: the score columns it declares, <c>label</c> holding the names.</summary>
+    private Task<string> WriteForAsync(Target target, string batchId, long sequence)
+    {
+        var score = ScoreColumns(Scores(Day1, 20));
+        var columns = target.Columns.Select(c => score.FirstOrDefault(s => s.Field.Name == c.Name) ?? new(new DataField<string>(c.Name), score[2].Values)).ToList();
+        return _batches.WriteBatchAsync(batchId, target.Dataset, [columns], [.. target.Columns.Select(c => new ShardColumn { Name = c.Name, Type = c.Type })], "2026-11-01", sequence);
+    }
+
+    [Theory]
+    [InlineData("narrow", "narrowing of column 'name' from varchar(10) to varchar(5): column 'name' is character varying(10) in the database, the contract says varchar(5)")]
+    [InlineData("retype", "type change of column 'minutes' from integer to bigint")]
+    [InlineData("drop", "drop of column 'score': the table has it (schema version 1), the contract no longer declares it and no version drops it")]
+    [InlineData("rename", "the table exists but has no column 'label' that the contract declares, and no version after 1 adds it (a rename of 'name' to 'label'? A rename is destructive)")]
+    [InlineData("declared_drop", "drop of column 'score' (version 2): the table still has it, and Writeback never drops a column")]
+    public async Task A_destructive_change_is_refused_naming_the_change_and_the_way_to_migrate_and_the_table_is_untouched(string change, string expected)
+    {
+        var table = "sm_destroy_" + change;
+        await SeededVersion1Async(table);
+        var v1 = ScoresTarget(table, LoadMode.ReplacePartition);
+        var changed = change switch
+        {
+            "narrow" => v1 with { Columns = [.. v1.Columns.Select(c => c.Name == "name" ? c with { Type = "varchar(5)" } : c)] },
+            "retype" => v1 with { Columns = [.. v1.Columns.Select(c => c.Name == "minutes" ? c with { Type = "bigint" } : c)] },
+            "drop" => v1 with { Columns = [.. v1.Columns.Where(c => c.Name != "score")] },
+            "rename" => v1 with { Columns = [.. v1.Columns.Select(c => c.Name == "name" ? c with { Name = "label" } : c)] },
+            _ => v1 with
+            {
+                Columns = [.. v1.Columns.Where(c => c.Name != "score")],
+                History = [new TargetVersion { Version = 2, Description = "scores move to the grades table", Changes = [new SchemaChange { Change = SchemaChangeKind.DropColumn, Column = "score" }] }],
+            },
+        };
+        var shape = $"SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'test.{table}'::regclass AND attnum > 0 AND NOT attisdropped";
+        var before = (await TableDigestAsync(database.ConnectionString, "test." + table), await ScalarAsync<string>(database.ConnectionString, shape));
+        var engine = CreateEngine(database.ConnectionString, changed);
+        var manifest = await WriteForAsync(changed, table + "-2", 2);
+
+        var error = await Assert.ThrowsAsync<InvalidBatchException>(() => engine.PrepareAsync(manifest, null, null, default));
+
+        Assert.Contains($"target test.{table}: refused: {expected}", error.Message);
+        Assert.Contains("Nothing was changed. Writeback applies additive changes only", error.Message);
+        Assert.Contains("expand/contract: add the new column in a new version, backfill it, switch readers to it, then drop the old column by hand", error.Message);
+        Assert.Equal(before, (await TableDigestAsync(database.ConnectionString, "test." + table), await ScalarAsync<string>(database.ConnectionString, shape)));
+        Assert.Equal(0L, await ScalarAsync<long>(database.ConnectionString, $"SELECT count(*) FROM writeback.batches WHERE batch_id = '{table}-2'"));
+
+        if (change == "declared_drop")
+        {
+            // The contract step of expand/contract: the operator drops the column by hand; then the version is recorded.
+            await ExecuteAsync(database.ConnectionString, $"ALTER TABLE test.{table} DROP COLUMN score");
+            Assert.Equal(PublishStatus.Applied, (await RunAsync(engine, manifest)).Status);
+            Assert.Equal(2, await ScalarAsync<int>(database.ConnectionString, $"SELECT max(version) FROM writeback.target_versions WHERE target = 'test.{table}'"));
+        }
+    }
 }
