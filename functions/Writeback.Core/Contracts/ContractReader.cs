@@ -252,7 +252,7 @@ public static partial class ContractReader
 
             if (column.Default is { } value && SchemaHistory.DefaultSql(type, value) is null)
             {
-                return $"field 'columns[{i}].default': {Echo.Brief(value.GetRawText(), 40)} is not a {type} value (column '{column.Name}'; numbers and booleans as JSON, other types as strings, no default for bytea).";
+                return $"field 'columns[{i}].default': {Echo.Brief(value.GetRawText(), 40)} is not a value of type {type} (column '{column.Name}'; numbers and booleans as JSON, other types as strings, no default for bytea).";
             }
         }
 
