@@ -16,9 +16,6 @@ public sealed record SchemaMigrationOptions(TimeSpan LockTimeout, int MaxAttempt
     public static SchemaMigrationOptions Default { get; } = new(TimeSpan.FromSeconds(2), 6, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(8));
 }
 
-/// <summary>What a migration found and did: the version recorded before (null: none), the version now, the changes.</summary>
-public sealed record SchemaMigration(string Target, int? FromVersion, int ToVersion, IReadOnlyList<string> Changes, int Attempts);
-
 /// <summary>
 /// Brings a product table to its contract's schema version before a batch needs it. Only changes PostgreSQL makes in
 /// the catalog alone (ADD COLUMN, nullable or with a constant default; a longer varchar; more numeric precision at the
@@ -39,7 +36,7 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, SchemaMigrationO
             PRIMARY KEY (target, version));
         """;
 
-    public async Task<SchemaMigration> MigrateAsync(ResolvedTarget target, CancellationToken cancellationToken)
+    public async Task MigrateAsync(ResolvedTarget target, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
 
@@ -49,7 +46,7 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, SchemaMigrationO
             var state = await ReadStateAsync(connection, target, cancellationToken);
             if (Plan(target, state).Count == 0 && state.Version == target.SchemaVersion)
             {
-                return new SchemaMigration(target.Table, state.Version, target.SchemaVersion, [], 0);
+                return;
             }
         }
 
@@ -58,7 +55,8 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, SchemaMigrationO
         {
             try
             {
-                return await ApplyAsync(target, attempt, cancellationToken);
+                await ApplyAsync(target, cancellationToken);
+                return;
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
             {
@@ -77,7 +75,7 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, SchemaMigrationO
         }
     }
 
-    private async Task<SchemaMigration> ApplyAsync(ResolvedTarget target, int attempt, CancellationToken cancellationToken)
+    private async Task ApplyAsync(ResolvedTarget target, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -111,7 +109,6 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, SchemaMigrationO
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return new SchemaMigration(target.Table, state.Version, target.SchemaVersion, [.. steps.Select(s => s.Description)], attempt);
     }
 
     /// <summary>The changes that bring the live table to the contract; refuses what is not additive.</summary>
