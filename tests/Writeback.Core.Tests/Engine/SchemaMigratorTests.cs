@@ -90,6 +90,18 @@ public sealed class SchemaMigratorTests(PostgresDatabase database) : IClassFixtu
             database.ConnectionString,
             $"SELECT string_agg(format_type(atttypid, atttypmod), ' ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = '{table}'::regclass AND attname IN ('{string.Join("', '", columns)}')");
 
+    /// <summary>
+    /// A report that reads the table inside one long transaction, holding its ACCESS SHARE lock until the transaction
+    /// ends: ALTER TABLE cannot get its lock meanwhile. Returns the open transaction and the rows it counted.
+    /// </summary>
+    private async Task<(NpgsqlTransaction Transaction, long Rows)> HoldTableAsync(string table)
+    {
+        var connection = await database.OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using var read = new NpgsqlCommand($"SELECT count(*) FROM {table}", connection, transaction);
+        return (transaction, (long)(await read.ExecuteScalarAsync())!);
+    }
+
     private async Task<List<DateTime>> WaitingAlterAttemptsAsync(NpgsqlConnection observer)
     {
         await using var command = new NpgsqlCommand(
@@ -119,13 +131,9 @@ public sealed class SchemaMigratorTests(PostgresDatabase database) : IClassFixtu
         var engine = CreateEngine(database.ConnectionString, TestSources, Patient, Version2(table));
         var manifest = await WriteVersion2Async("sm-online-2", table, Scores(Day1, 20), 2);
 
-        // A report that reads the table inside one long transaction: ALTER TABLE cannot get its lock while it lasts.
-        await using var longReader = await database.OpenAsync();
-        await using var readerTransaction = await longReader.BeginTransactionAsync();
-        await using (var read = new NpgsqlCommand("SELECT count(*) FROM test.sm_online", longReader, readerTransaction))
-        {
-            Assert.Equal(20L, (long)(await read.ExecuteScalarAsync())!);
-        }
+        var (readerTransaction, rows) = await HoldTableAsync("test.sm_online");
+        await using var longReader = readerTransaction.Connection!;
+        Assert.Equal(20L, rows);
 
         var prepare = engine.PrepareAsync(manifest, null, null, default);
 
@@ -228,12 +236,8 @@ public sealed class SchemaMigratorTests(PostgresDatabase database) : IClassFixtu
         var impatient = CreateEngine(database.ConnectionString, TestSources, new SchemaMigrationOptions(TimeSpan.FromMilliseconds(50), 1, TimeSpan.Zero, TimeSpan.Zero), Version2("sm_once"));
 
         // A reader holds the table; a later batch still prepares, loads and publishes: there is nothing to alter.
-        await using var longReader = await database.OpenAsync();
-        await using var readerTransaction = await longReader.BeginTransactionAsync();
-        await using (var read = new NpgsqlCommand("SELECT count(*) FROM test.sm_once", longReader, readerTransaction))
-        {
-            await read.ExecuteScalarAsync();
-        }
+        var (readerTransaction, _) = await HoldTableAsync("test.sm_once");
+        await using var longReader = readerTransaction.Connection!;
 
         Assert.Equal(PrepareAction.Load, (await impatient.PrepareAsync(await WriteVersion2Async("sm-once-3", "sm_once", Scores(Day1, 20, seed: 1), 3), null, null, default)).Action);
         await readerTransaction.RollbackAsync();
@@ -246,12 +250,8 @@ public sealed class SchemaMigratorTests(PostgresDatabase database) : IClassFixtu
         await SeededVersion1Async("sm_busy");
         var engine = CreateEngine(database.ConnectionString, TestSources, new SchemaMigrationOptions(TimeSpan.FromMilliseconds(100), 2, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(10)), Version2("sm_busy"));
         var manifest = await WriteVersion2Async("sm-busy-2", "sm_busy", Scores(Day1, 20), 2);
-        await using var longReader = await database.OpenAsync();
-        await using var readerTransaction = await longReader.BeginTransactionAsync();
-        await using (var read = new NpgsqlCommand("SELECT count(*) FROM test.sm_busy", longReader, readerTransaction))
-        {
-            await read.ExecuteScalarAsync();
-        }
+        var (readerTransaction, _) = await HoldTableAsync("test.sm_busy");
+        await using var longReader = readerTransaction.Connection!;
 
         var error = await Assert.ThrowsAsync<TimeoutException>(() => engine.PrepareAsync(manifest, null, null, default));
 
