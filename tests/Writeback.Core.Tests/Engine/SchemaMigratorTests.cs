@@ -354,4 +354,60 @@ public sealed class SchemaMigratorTests(PostgresDatabase database, ITestOutputHe
             Assert.Equal(2, await ScalarAsync<int>(database.ConnectionString, $"SELECT max(version) FROM writeback.target_versions WHERE target = 'test.{table}'"));
         }
     }
+
+    [PrivatePostgresFact]
+    public async Task A_backend_killed_while_its_change_waits_for_the_lock_leaves_no_half_change_and_the_retry_ends_as_a_fault_free_run()
+    {
+        await using var server = await PrivatePostgres.StartAsync();
+        var v1 = ScoresTarget("sm_killed", LoadMode.ReplacePartition);
+        await RunAsync(CreateEngine(server.ConnectionString, v1), await _batches.WriteScoresAsync("sm-killed-1", "sm_killed", [Scores(Day1, 20)], "2026-11-01", 1));
+        var engine = CreateEngine(server.ConnectionString, TestSources, Patient with { LockTimeout = TimeSpan.FromSeconds(5) }, Version2("sm_killed"));
+        var manifest = await WriteVersion2Async("sm-killed-2", "sm_killed", Scores(Day1, 20), 2);
+        var holder = new NpgsqlConnection(server.ConnectionString);
+        await holder.OpenAsync();
+        await using (var read = new NpgsqlCommand("BEGIN; SELECT count(*) FROM test.sm_killed", holder))
+        {
+            await read.ExecuteNonQueryAsync();
+        }
+
+        // SIGKILL of the backend whose ALTER waits for the lock: the postmaster crash-restarts, every session ends.
+        var prepare = engine.PrepareAsync(manifest, null, null, default);
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var pid = 0;
+        while (pid == 0)
+        {
+            guard.Token.ThrowIfCancellationRequested();
+            pid = await ScalarAsync<int>(server.ConnectionString, "SELECT coalesce((SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'ALTER TABLE%' LIMIT 1), 0)");
+        }
+
+        await server.KillBackendAsync(pid);
+        var error = await Record.ExceptionAsync(() => prepare);
+        await Record.ExceptionAsync(() => holder.DisposeAsync().AsTask());
+        NpgsqlConnection.ClearAllPools();
+
+        // Never half: the columns and the record of version 2 are there together or not at all.
+        var shape = $"SELECT (SELECT count(*) FROM pg_attribute WHERE attrelid = 'test.sm_killed'::regclass AND attname IN ('grade', 'attempts')) || ' ' || (SELECT max(version) FROM writeback.target_versions WHERE target = 'test.sm_killed')";
+        var afterKill = await ScalarAsync<string>(server.ConnectionString, shape);
+        output.WriteLine($"after the kill: prepare {(error is null ? "succeeded" : error.GetType().Name)}; grade/attempts columns and version: {afterKill}");
+        Assert.Contains(afterKill, new[] { "0 1", "2 2" });
+        Assert.True(error is null || Failures.IsTransient(error), error?.ToString());
+
+        // The state machine retries Prepare; the batch then ends as it does without the crash.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Assert.Equal(PublishStatus.Applied, (await RunAsync(engine, manifest)).Status);
+                break;
+            }
+            catch (Exception e) when (Failures.IsTransient(e) && attempt < 5)
+            {
+                NpgsqlConnection.ClearAllPools();
+            }
+        }
+
+        Assert.Equal("2 2", await ScalarAsync<string>(server.ConnectionString, shape));
+        Assert.Equal(20L, await ScalarAsync<long>(server.ConnectionString, "SELECT count(*) FROM test.sm_killed WHERE grade = 'A' AND attempts = 3"));
+        Assert.Equal("character varying(40) numeric(7,2)", await ScalarAsync<string>(server.ConnectionString, "SELECT string_agg(format_type(atttypid, atttypmod), ' ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'test.sm_killed'::regclass AND attname IN ('name', 'score')"));
+    }
 }
