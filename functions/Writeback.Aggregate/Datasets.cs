@@ -6,9 +6,10 @@ namespace Writeback.Aggregate;
 /// <summary>
 /// A dataset this function produces: the model that computes it and the columns its shards carry, in the
 /// target contract's names and PostgreSQL types (targets/&lt;dataset&gt;.json). The exporter checks the model's
-/// actual result against these before writing anything.
+/// actual result against these before writing anything. <paramref name="SchemaVersion"/> is the contract's schema
+/// version these columns are (its <c>history</c>), written into every manifest; a new version changes both together.
 /// </summary>
-public sealed record DatasetDefinition(string Name, string Model, IReadOnlyList<ShardColumn> Columns, IReadOnlyList<string> Key);
+public sealed record DatasetDefinition(string Name, string Model, IReadOnlyList<ShardColumn> Columns, IReadOnlyList<string> Key, int SchemaVersion = 1);
 
 public static class Datasets
 {

@@ -102,6 +102,7 @@ public sealed class BigQueryBatchExporter(
             GeneratedAt = generatedAt,
             Sequence = generatedAt.ToUnixTimeMilliseconds(),
             Traceparent = traceparent,
+            SchemaVersion = dataset.SchemaVersion,
             Schema = dataset.Columns,
             Shards = shards,
         };

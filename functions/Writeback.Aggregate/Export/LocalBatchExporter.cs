@@ -96,6 +96,7 @@ public sealed class LocalBatchExporter(LocalExportOptions options, TimeProvider?
                 GeneratedAt = generatedAt,
                 Sequence = sequence,
                 Traceparent = traceparent,
+                SchemaVersion = dataset.SchemaVersion,
                 Schema = dataset.Columns,
                 Shards = shards,
             };

@@ -134,6 +134,11 @@ public static partial class ContractReader
             return "field 'sequence': must not be negative.";
         }
 
+        if (manifest.SchemaVersion < 1)
+        {
+            return "field 'schemaVersion': must be 1 or more.";
+        }
+
         if (manifest.Schema.Count is 0 or > ContractLimits.MaxColumns)
         {
             return $"field 'schema': must list 1-{ContractLimits.MaxColumns} columns.";
@@ -240,9 +245,14 @@ public static partial class ContractReader
                 return $"field 'columns[{i}].name': column '{column.Name}' is listed twice.";
             }
 
-            if (ColumnType.TryParse(column.Type) is null)
+            if (ColumnType.TryParse(column.Type) is not { } type)
             {
                 return $"field 'columns[{i}].type': '{column.Type}' is not a supported type (column '{column.Name}').";
+            }
+
+            if (column.Default is { } value && SchemaHistory.DefaultSql(type, value) is null)
+            {
+                return $"field 'columns[{i}].default': {Echo.Brief(value.GetRawText(), 40)} is not a value of type {type} (column '{column.Name}'; numbers and booleans as JSON, other types as strings, no default for bytea).";
             }
         }
 
@@ -277,6 +287,11 @@ public static partial class ContractReader
         if (target.LoadMode == LoadMode.ReplacePartition && target.PartitionColumn is null)
         {
             return "field 'partitionColumn': load mode replace_partition needs a partition column.";
+        }
+
+        if (SchemaHistory.Validate(target, columns) is { } history)
+        {
+            return history;
         }
 
         if (target.Deadline is { } deadline)

@@ -28,6 +28,12 @@ public sealed record Manifest
     /// <summary>W3C traceparent of the run that produced the batch, carried into every step.</summary>
     [JsonPropertyName("traceparent")] public string? Traceparent { get; init; }
 
+    /// <summary>
+    /// The target contract's schema version the shards were exported for (<c>history</c> in targets/&lt;dataset&gt;.json).
+    /// Absent in manifests written before versions existed: the writer then finds the version whose columns match.
+    /// </summary>
+    [JsonPropertyName("schemaVersion")] public int? SchemaVersion { get; init; }
+
     [JsonPropertyName("schema")] public required IReadOnlyList<ShardColumn> Schema { get; init; }
 
     [JsonPropertyName("shards")] public required IReadOnlyList<ShardEntry> Shards { get; init; }

@@ -27,6 +27,13 @@ public sealed record Target
     [JsonPropertyName("partitionColumn")] public string? PartitionColumn { get; init; }
 
     [JsonPropertyName("deadline")] public Deadline? Deadline { get; init; }
+
+    /// <summary>
+    /// How the table got from its first columns to today's <see cref="Columns"/>: one entry per schema version, 2, 3, …
+    /// (the first columns are version 1). Empty for a target that never changed.
+    /// </summary>
+    // A setter, not init: the source-generated reader sets every init-only property, an absent one to null.
+    [JsonPropertyName("history")] public IReadOnlyList<TargetVersion> History { get; set; } = [];
 }
 
 public sealed record TargetColumn
@@ -37,7 +44,13 @@ public sealed record TargetColumn
     /// varchar(n), date, timestamp, timestamptz, uuid, jsonb, bytea.</summary>
     [JsonPropertyName("type")] public required string Type { get; init; }
 
-    [JsonPropertyName("nullable")] public bool Nullable { get; init; } = true;
+    // A setter, not init: the source-generated reader sets every init-only property, an absent one to false, while it
+    // leaves a settable one alone; "nullable" is optional and true when absent, as the schema says.
+    [JsonPropertyName("nullable")] public bool Nullable { get; set; } = true;
+
+    /// <summary>The column's default, a JSON number, boolean or string for the column's type; what rows loaded from a
+    /// manifest without the column get. A column added by a later version needs one unless it is nullable.</summary>
+    [JsonPropertyName("default")] public JsonElement? Default { get; init; }
 }
 
 /// <summary>The SLO: the batch for a business date must be applied by this local time in this zone.</summary>

@@ -35,7 +35,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
             throw new InvalidBatchException($"batch '{manifest.BatchId}': field 'dataset': the event says '{dataset}', the manifest says '{manifest.Dataset}'.");
         }
 
-        await EnsureTargetTableAsync(plan.Target, cancellationToken);
+        await EnsureTargetTableAsync(Catalog.Get(manifest.Dataset, manifest.BatchId), cancellationToken);
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -441,8 +441,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         }
 
         var manifest = await files.ReadManifestAsync(manifestUri, cancellationToken);
-        var target = Catalog.Get(manifest.Dataset, manifest.BatchId);
-        CheckSchema(manifest, target);
+        var target = ManifestSchema.Resolve(manifest, Catalog.Get(manifest.Dataset, manifest.BatchId));
         string scope;
         if (target.Mode is LoadMode.Replace or LoadMode.Mirror)
         {
@@ -461,30 +460,6 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
 
         await EnsureLedgerAsync(cancellationToken);
         return new BatchPlan(manifest, target, Fingerprint(manifest), scope);
-    }
-
-    private static void CheckSchema(Manifest manifest, ResolvedTarget target)
-    {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < manifest.Schema.Count; i++)
-        {
-            var column = manifest.Schema[i];
-            var declared = target.Find(column.Name)
-                ?? throw new InvalidBatchException($"batch '{manifest.BatchId}': field 'schema[{i}].name': column '{column.Name}' is not declared by the target contract for {target.Table}.");
-            var type = ColumnType.TryParse(column.Type)!;
-            if (type != declared.Type)
-            {
-                throw new InvalidBatchException($"batch '{manifest.BatchId}': field 'schema[{i}].type', column '{column.Name}': type mismatch: the manifest says {type}, the contract says {declared.Type}.");
-            }
-
-            seen.Add(column.Name);
-        }
-
-        var missing = target.Columns.FirstOrDefault(c => !seen.Contains(c.Name));
-        if (missing is not null)
-        {
-            throw new InvalidBatchException($"batch '{manifest.BatchId}': field 'schema': column '{missing.Name}' of the target contract for {target.Table} is missing.");
-        }
     }
 
     /// <summary>
@@ -866,46 +841,6 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
 
     private async Task EnsureLedgerAsync(CancellationToken cancellationToken) =>
         await EnsureOnceAsync("ledger", LedgerSchema.Ddl, cancellationToken);
-
-    /// <summary>Creates the product table from the contract when it does not exist, and checks it when it does.</summary>
-    private async Task EnsureTargetTableAsync(ResolvedTarget target, CancellationToken cancellationToken)
-    {
-        var columns = target.Columns.Select(c => $"{c.Quoted} {c.Type.Sql}{(c.Nullable ? string.Empty : " NOT NULL")}").ToList();
-        if (target.Key.Count > 0)
-        {
-            columns.Add($"PRIMARY KEY ({string.Join(", ", target.Key.Select(k => target.Find(k)!.Quoted))})");
-        }
-
-        var ddl = $"CREATE SCHEMA IF NOT EXISTS {Sql.Identifiers.Quote(target.Schema)};\nCREATE TABLE IF NOT EXISTS {target.QualifiedTable} ({string.Join(", ", columns)});";
-        await EnsureOnceAsync("target:" + target.Table, ddl, cancellationToken);
-
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var command = NewCommand(
-            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
-            connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = target.QualifiedTable });
-        var live = new Dictionary<string, string>(StringComparer.Ordinal);
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                live[reader.GetString(0)] = reader.GetString(1);
-            }
-        }
-
-        foreach (var column in target.Columns)
-        {
-            if (!live.TryGetValue(column.Name, out var type))
-            {
-                throw new InvalidBatchException($"target {target.Table}: the table exists but has no column '{column.Name}' that the contract declares.");
-            }
-
-            if (!string.Equals(type, column.Type.CatalogSpelling, StringComparison.Ordinal))
-            {
-                throw new InvalidBatchException($"target {target.Table}: column '{column.Name}' is {type} in the database, the contract says {column.Type}.");
-            }
-        }
-    }
 
     private async Task EnsureOnceAsync(string name, string ddl, CancellationToken cancellationToken)
     {

@@ -22,6 +22,7 @@ public sealed class LocalBatchExporterTests(SmallWarehouse warehouse)
 
         Assert.Equal(warehouse.EnrolledOn(Day), batch.Rows);
         Assert.Equal(Datasets.StudentDashboard.Columns, batch.Manifest.Schema);
+        Assert.Equal(Datasets.StudentDashboard.SchemaVersion, batch.Manifest.SchemaVersion);
         Assert.Equal("2026-11-25", batch.Manifest.Partition);
         Assert.Equal("student_dashboard", batch.Manifest.Dataset);
         Assert.Equal(Trace, batch.Manifest.Traceparent);

@@ -171,7 +171,13 @@ public sealed class TestBatches : IDisposable
     public static LoadEngine CreateEngine(string connectionString, params Target[] targets) => CreateEngine(connectionString, TestSources, targets);
 
     public static LoadEngine CreateEngine(string connectionString, SourcePolicy sources, params Target[] targets) =>
-        new(Writeback.Core.Loading.LoaderDataSource.Create(connectionString), new TargetCatalog(targets), new BatchFiles(BatchFiles.CreateHttpClient(TimeSpan.FromSeconds(30)), sources));
+        CreateEngine(connectionString, sources, SchemaMigrationOptions.Default, targets);
+
+    public static LoadEngine CreateEngine(string connectionString, SourcePolicy sources, SchemaMigrationOptions migration, params Target[] targets) =>
+        new(Writeback.Core.Loading.LoaderDataSource.Create(connectionString), new TargetCatalog(targets), new BatchFiles(BatchFiles.CreateHttpClient(TimeSpan.FromSeconds(30)), sources))
+        {
+            SchemaMigration = migration,
+        };
 
     /// <summary>Runs every step the state machine would, in order, shards one after another.</summary>
     public static async Task<PublishResult> RunAsync(LoadEngine engine, string manifest)
