@@ -289,6 +289,12 @@ public static partial class ContractReader
             return "field 'partitionColumn': load mode replace_partition needs a partition column.";
         }
 
+        if (target.Partitioned && (target.LoadMode != LoadMode.ReplacePartition || (target.Key.Count > 0 && !target.Key.Contains(target.PartitionColumn!, StringComparer.Ordinal))))
+        {
+            // PostgreSQL's own rule: a partitioned table's primary key includes its partition column.
+            return "field 'partitioned': a partitioned table needs load mode replace_partition and, when it has a key, the partition column in the key.";
+        }
+
         if (SchemaHistory.Validate(target, columns) is { } history)
         {
             return history;

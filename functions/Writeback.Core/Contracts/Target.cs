@@ -26,6 +26,14 @@ public sealed record Target
 
     [JsonPropertyName("partitionColumn")] public string? PartitionColumn { get; init; }
 
+    /// <summary>
+    /// replace_partition only: when Prepare creates the table, create it partitioned by LIST on the partition column, so
+    /// that each new day is published by attaching its staging table as the day's partition, copying nothing. A table
+    /// that exists is used as it is, partitioned or not.
+    /// </summary>
+    // A setter, not init, for the reason History gives.
+    [JsonPropertyName("partitioned")] public bool Partitioned { get; set; }
+
     [JsonPropertyName("deadline")] public Deadline? Deadline { get; init; }
 
     /// <summary>

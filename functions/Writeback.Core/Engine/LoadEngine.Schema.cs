@@ -19,7 +19,7 @@ public sealed partial class LoadEngine
             columns.Add($"PRIMARY KEY ({string.Join(", ", target.Key.Select(k => target.Find(k)!.Quoted))})");
         }
 
-        var ddl = $"CREATE SCHEMA IF NOT EXISTS {Sql.Identifiers.Quote(target.Schema)};\nCREATE TABLE IF NOT EXISTS {target.QualifiedTable} ({string.Join(", ", columns)});";
+        var ddl = $"CREATE SCHEMA IF NOT EXISTS {Sql.Identifiers.Quote(target.Schema)};\nCREATE TABLE IF NOT EXISTS {target.QualifiedTable} ({string.Join(", ", columns)}){(target.Contract.Partitioned ? $" PARTITION BY LIST ({target.Partition!.Quoted})" : string.Empty)};";
         await EnsureOnceAsync("target:" + target.Table, ddl, cancellationToken);
         await EnsureOnceAsync("target-versions", SchemaMigrator.Ddl, cancellationToken);
         await new SchemaMigrator(dataSource, SchemaMigration).MigrateAsync(target, cancellationToken);

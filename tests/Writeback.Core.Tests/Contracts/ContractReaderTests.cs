@@ -93,6 +93,14 @@ public sealed class ContractReaderTests
     public void Replace_partition_needs_a_partition_column() => Assert.Contains("field 'partitionColumn'", TargetError(ValidTarget.Replace(",\"partitionColumn\":\"day\"", "")));
 
     [Fact]
+    public void A_partitioned_table_needs_its_partition_column_in_the_key() =>
+        Assert.Contains("field 'partitioned'", TargetError(ValidTarget.Replace("\"partitionColumn\":\"day\"", "\"partitionColumn\":\"day\",\"partitioned\":true")));
+
+    [Fact]
+    public void A_partitioned_table_whose_key_has_its_partition_column_is_read() =>
+        Assert.True(ContractReader.ReadTarget(Encoding.UTF8.GetBytes(ValidTarget.Replace("\"key\":[\"id\"]", "\"key\":[\"id\",\"day\"],\"partitioned\":true")), "test").Partitioned);
+
+    [Fact]
     public void An_unknown_load_mode_names_the_field() => Assert.Contains("loadMode", TargetError(ValidTarget.Replace("replace_partition", "truncate")));
 
     [Fact]

@@ -70,6 +70,22 @@ public sealed class PartitionAttachTests(PostgresDatabase database) : IClassFixt
     }
 
     [Fact]
+    public async Task A_partitioned_contract_creates_the_table_partitioned_by_day_and_each_new_day_is_attached()
+    {
+        var target = ScoresTarget("pa_contract", LoadMode.ReplacePartition) with { Partitioned = true };
+        var engine = CreateEngine(database.ConnectionString, target);
+
+        await RunAsync(engine, await _batches.WriteScoresAsync("pa-contract-1", target.Dataset, [Scores(Day1, 30)], "2026-11-01", 1));
+        await RunAsync(engine, await _batches.WriteScoresAsync("pa-contract-2", target.Dataset, [Scores(Day2, 20)], "2026-11-02", 1));
+
+        Assert.Equal("l", await ScalarAsync<string>(database.ConnectionString, "SELECT partstrat::text FROM pg_partitioned_table WHERE partrelid = 'test.pa_contract'::regclass"));
+        Assert.Equal(
+            "test.pa_contract_20261101,test.pa_contract_20261102",
+            await ScalarAsync<string>(database.ConnectionString, "SELECT string_agg(inhrelid::regclass::text, ',' ORDER BY inhrelid::regclass::text) FROM pg_inherits WHERE inhparent = 'test.pa_contract'::regclass"));
+        Assert.Equal(50L, await ScalarAsync<long>(database.ConnectionString, "SELECT count(*) FROM test.pa_contract"));
+    }
+
+    [Fact]
     public async Task A_later_batch_of_an_attached_day_writes_only_what_changed_and_other_days_attach_beside_it()
     {
         await ExecuteAsync(database.ConnectionString, Partitioned("pa_days", "LIST"));
