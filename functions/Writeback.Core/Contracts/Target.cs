@@ -27,6 +27,14 @@ public sealed record Target
     [JsonPropertyName("partitionColumn")] public string? PartitionColumn { get; init; }
 
     [JsonPropertyName("deadline")] public Deadline? Deadline { get; init; }
+
+    /// <summary>Rows that may fail type, null or key checks and be set aside while the rest is applied (see <c>RejectPolicy</c>).</summary>
+    [JsonPropertyName("maxRejectedRows")] public long? MaxRejectedRows { get; init; }
+
+    [JsonPropertyName("maxRejectedPercent")] public double? MaxRejectedPercent { get; init; }
+
+    /// <summary>Keep a rejected row's value in the rejects table; by default only its column and the reason are kept.</summary>
+    [JsonPropertyName("keepRejectedValues")] public bool KeepRejectedValues { get; init; }
 }
 
 public sealed record TargetColumn
