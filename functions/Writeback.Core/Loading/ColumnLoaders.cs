@@ -19,6 +19,7 @@ internal sealed record ValueProblem(string Reason, string? Value = null, string?
 {
     public static ValueProblem NotNull { get; } = new("null in a column declared not null");
 
+    /// <summary>The message of an all-or-nothing failure, as it always read: a number is named, a text is not.</summary>
     public string Text => WithValue ?? Reason;
 }
 
@@ -448,18 +449,19 @@ internal sealed class StringLoader(ResolvedColumn column, DataField field, strin
             return NullProblem();
         }
 
+        // The messages name no text (it may be long or personal); a target that keeps rejected values keeps it.
         if (value.Contains('\0', StringComparison.Ordinal))
         {
-            return new ValueProblem("text contains a NUL character, which PostgreSQL cannot store");
+            return new ValueProblem("text contains a NUL character, which PostgreSQL cannot store", value.Replace("\0", "\\0", StringComparison.Ordinal));
         }
 
         return Column.Type.Kind switch
         {
             // PostgreSQL counts characters (code points); UTF-16 length is an upper bound, so count only when needed.
             ColumnKind.Varchar when Column.Type.Length > 0 && value.Length > Column.Type.Length && CountCodePoints(value) > Column.Type.Length =>
-                new ValueProblem($"value is {CountCodePoints(value)} characters, longer than varchar({Column.Type.Length})"),
-            ColumnKind.Jsonb when !IsJson(value) => new ValueProblem("value is not valid JSON"),
-            ColumnKind.Uuid when !Guid.TryParse(value, CultureInfo.InvariantCulture, out _) => new ValueProblem("value is not a uuid"),
+                new ValueProblem($"value is {CountCodePoints(value)} characters, longer than varchar({Column.Type.Length})", value),
+            ColumnKind.Jsonb when !IsJson(value) => new ValueProblem("value is not valid JSON", value),
+            ColumnKind.Uuid when !Guid.TryParse(value, CultureInfo.InvariantCulture, out _) => new ValueProblem("value is not a uuid", value),
             _ => null,
         };
     }
