@@ -54,10 +54,7 @@ public sealed partial class LoadEngine
                 throw new InvalidBatchException($"batch '{batchId}': cannot preview a batch in status '{batch.Status}'; verify it first.");
         }
 
-        var lost = await StagingIntactAsync(connection, batchId, cancellationToken)
-            ? await CheckStagedTotalAsync(connection, plan, cancellationToken)
-            : "staging was emptied (the database crash-restarted or failed over)";
-        if (lost is not null)
+        if (await StagingLossAsync(connection, plan, cancellationToken) is { } lost)
         {
             throw new ReloadRequiredException($"batch '{batchId}': nothing to preview: {lost}; the shards must be loaded again.");
         }
@@ -179,14 +176,6 @@ public sealed partial class LoadEngine
     }
 
     private static string? Text(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-
-    private static void AddParameters(NpgsqlCommand command, object?[] parameters)
-    {
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
-        }
-    }
 
     /// <summary>A batch row the dry run created is marked, so its cleanup can remove it; a real run's Prepare clears the mark.</summary>
     private static async Task MarkDryRunAsync(NpgsqlConnection connection, string batchId, bool dryRun, CancellationToken cancellationToken)

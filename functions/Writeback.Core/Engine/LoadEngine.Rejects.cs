@@ -88,19 +88,8 @@ public sealed partial class LoadEngine
             rows.Select(r => r.Value).ToArray());
     }
 
-    private static async Task<Dictionary<int, long>> ReadRejectedPerShardAsync(NpgsqlConnection connection, string batchId, CancellationToken cancellationToken)
-    {
-        var rejected = new Dictionary<int, long>();
-        await using var command = NewCommand("SELECT shard_index, rejected FROM writeback.shards WHERE batch_id = $1 AND rejected > 0", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = batchId });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            rejected[reader.GetInt32(0)] = reader.GetInt64(1);
-        }
-
-        return rejected;
-    }
+    private static Task<Dictionary<int, long>> ReadRejectedPerShardAsync(NpgsqlConnection connection, string batchId, CancellationToken cancellationToken) =>
+        ReadPerShardAsync(connection, batchId, "rejected", cancellationToken);
 
     /// <summary>
     /// The count comes from the shard ledger (what the shards loaded now set aside; a reset after a crash clears it with

@@ -312,11 +312,8 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
 
             // Verify saw every row, but a crash since then would have emptied staging while the ledger still says
             // "verified": publishing that would delete the day. So the check is repeated here, under the same lock
-            // and in the same transaction as the write. The marker catches a crash; the total (one count, a fifth of
-            // Verify's per-shard grouping on a million rows) catches anything else that took rows away.
-            var lost = await StagingIntactAsync(connection, batchId, cancellationToken)
-                ? await CheckStagedTotalAsync(connection, plan, cancellationToken)
-                : "staging was emptied (the database crash-restarted or failed over)";
+            // and in the same transaction as the write.
+            var lost = await StagingLossAsync(connection, plan, cancellationToken);
             if (lost is not null)
             {
                 await transaction.RollbackAsync(cancellationToken);
@@ -731,10 +728,14 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         await ExecuteAsync(connection, $"INSERT INTO {LedgerSchema.IntactTable} (batch_id) VALUES ($1) ON CONFLICT DO NOTHING", cancellationToken, batchId);
     }
 
-    private static async Task<Dictionary<int, long>> ReadLedgerShardsAsync(NpgsqlConnection connection, string batchId, CancellationToken cancellationToken)
+    private static Task<Dictionary<int, long>> ReadLedgerShardsAsync(NpgsqlConnection connection, string batchId, CancellationToken cancellationToken) =>
+        ReadPerShardAsync(connection, batchId, "rows", cancellationToken);
+
+    /// <summary>One count of the shard ledger per shard: <c>rows</c> (staged) or <c>rejected</c>.</summary>
+    private static async Task<Dictionary<int, long>> ReadPerShardAsync(NpgsqlConnection connection, string batchId, string column, CancellationToken cancellationToken)
     {
         var loaded = new Dictionary<int, long>();
-        await using var command = NewCommand("SELECT shard_index, rows FROM writeback.shards WHERE batch_id = $1", connection);
+        await using var command = NewCommand($"SELECT shard_index, {column} FROM writeback.shards WHERE batch_id = $1", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = batchId });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -744,6 +745,15 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
 
         return loaded;
     }
+
+    /// <summary>
+    /// Why staging no longer holds the verified batch, or null when it does. The marker catches a crash; the total (one
+    /// count, a fifth of Verify's per-shard grouping on a million rows) catches anything else that took rows away.
+    /// </summary>
+    private static async Task<string?> StagingLossAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken) =>
+        await StagingIntactAsync(connection, plan.BatchId, cancellationToken)
+            ? await CheckStagedTotalAsync(connection, plan, cancellationToken)
+            : "staging was emptied (the database crash-restarted or failed over)";
 
     private static async Task<string?> CheckStagedTotalAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken)
     {
@@ -879,23 +889,23 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
     internal static async Task<int> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object?[] parameters)
     {
         await using var command = NewCommand(sql, connection);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
-        }
-
+        AddParameters(command, parameters);
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     internal static async Task<object?> ScalarAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object?[] parameters)
     {
         await using var command = NewCommand(sql, connection);
+        AddParameters(command, parameters);
+        return await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    private static void AddParameters(NpgsqlCommand command, object?[] parameters)
+    {
         foreach (var parameter in parameters)
         {
             command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
         }
-
-        return await command.ExecuteScalarAsync(cancellationToken);
     }
 
     private async Task EnsureLedgerAsync(CancellationToken cancellationToken) =>

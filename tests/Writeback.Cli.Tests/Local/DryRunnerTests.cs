@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Npgsql;
 using Writeback.Aggregate;
-using Writeback.Aggregate.Warehouse;
 using Writeback.Cli.Local;
 using Writeback.StepFunctions;
 using Writeback.Testing;
@@ -77,18 +76,7 @@ public sealed class DryRunnerTests : IAsyncLifetime, IDisposable
 
     private const int LoadEngineSamples = Writeback.Core.Engine.LoadEngine.SampleRows;
 
-    private LocalAggregateOptions Options(LocalAwsSide aws, bool publish)
-    {
-        var warehouse = Path.Combine(_state, "warehouse.duckdb");
-        SampleWarehouse.Ensure(warehouse, SampleWarehouse.DefaultSeed, WarehouseSize.Small, Day);
-        return new LocalAggregateOptions
-        {
-            WarehousePath = warehouse,
-            OutputRoot = Path.Combine(_state, "exports"),
-            PushUrl = publish ? aws.TriggerUrl : null,
-            PushAudience = aws.TriggerUrl.ToString(),
-        };
-    }
+    private LocalAggregateOptions Options(LocalAwsSide aws, bool publish) => LocalExports.Options(_state, Day, aws, publish);
 
     /// <summary>Rows of a table, 0 when it does not exist (the dry run may never have created it).</summary>
     private async Task<long> CountAsync(string table)
@@ -103,10 +91,5 @@ public sealed class DryRunnerTests : IAsyncLifetime, IDisposable
 
         await using var count = new NpgsqlCommand($"SELECT count(*) FROM {table}", connection);
         return (long)(await count.ExecuteScalarAsync())!;
-    }
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }
