@@ -8,6 +8,7 @@ internal static class CliCommands
     public static IEnumerable<Command> All()
     {
         yield return DemoCommand.Create();
+        yield return DryRunCommand.Create();
         yield return SfnCommand.Create();
         yield return ServeCommand.Create();
         yield return AggregateCommand.Create();

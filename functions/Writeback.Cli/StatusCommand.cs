@@ -70,7 +70,8 @@ internal static class StatusCommand
         var origin = run.TriggeredAt ?? run.StartedAt;
         var duration = run.Duration is { } d ? Durations.Format(d) : "running";
         o.WriteLine($"  {run.BatchId}  {run.Status}  partition {run.Partition ?? "?"}  arrived {Utc(origin)}  {duration}"
-            + $"  rows {Number(run.Rows)}  bytes {Number(run.Bytes)}  retries {run.Retries}" + (run.Deliveries > 1 ? $"  deliveries {run.Deliveries}" : ""));
+            + $"  rows {Number(run.Rows)}  bytes {Number(run.Bytes)}  retries {run.Retries}" + (run.Deliveries > 1 ? $"  deliveries {run.Deliveries}" : "")
+            + (run.Rejected > 0 ? $"  rejected {Number(run.Rejected)} (writeback.rejects)" : ""));
         if (run.TraceId is not null)
         {
             o.WriteLine($"    trace {run.TraceId}");

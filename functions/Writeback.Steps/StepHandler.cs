@@ -71,7 +71,7 @@ public sealed class PrepareHandler(LoadEngine engine) : StepHandler<PrepareInput
 
     protected override async Task<PrepareOutput> RunAsync(PrepareInput request, CancellationToken cancellationToken)
     {
-        var result = await Engine.PrepareAsync(request.ManifestUri, request.BatchId, request.Dataset, cancellationToken);
+        var result = await Engine.PrepareAsync(request.ManifestUri, request.BatchId, request.Dataset, cancellationToken, request.DryRun);
         var action = result.Action switch
         {
             PrepareAction.Load => "load",
@@ -107,21 +107,37 @@ public sealed class VerifyHandler(LoadEngine engine) : StepHandler<BatchInput, V
     }
 }
 
-public sealed class PublishHandler(LoadEngine engine) : StepHandler<BatchInput, PublishOutput>(engine, StepJson.Default.BatchInput, StepJson.Default.PublishOutput)
+public sealed class PublishHandler(LoadEngine engine) : StepHandler<PublishInput, PublishOutput>(engine, StepJson.Default.PublishInput, StepJson.Default.PublishOutput)
 {
     public override string Name => "writeback-publish";
 
-    protected override async Task<PublishOutput> RunAsync(BatchInput request, CancellationToken cancellationToken)
+    protected override async Task<PublishOutput> RunAsync(PublishInput request, CancellationToken cancellationToken)
     {
-        var result = await Engine.PublishAsync(request.ManifestUri, request.BatchId, cancellationToken);
-        var status = result.Status switch
+        if (request.DryRun)
         {
-            PublishStatus.Applied => "applied",
-            PublishStatus.AlreadyApplied => "already_applied",
-            _ => "skipped",
-        };
-        return new PublishOutput(result.BatchId, status, result.Inserted, result.Updated, result.Deleted, result.Unchanged, result.Reason);
+            var preview = await Engine.PreviewPublishAsync(request.ManifestUri, request.BatchId, cancellationToken);
+            return new PublishOutput(
+                preview.BatchId, preview.Status == PublishStatus.Applied ? "dry_run" : StatusName(preview.Status), preview.Inserted, preview.Updated, preview.Deleted, preview.Unchanged, preview.Reason,
+                preview.Rejects.Count, Rejects(preview.Rejects), new SamplesOutput(Samples(preview.Samples.Inserted), Samples(preview.Samples.Updated), Samples(preview.Samples.Deleted), Samples(preview.Samples.Unchanged)));
+        }
+
+        var result = await Engine.PublishAsync(request.ManifestUri, request.BatchId, cancellationToken);
+        var rejects = await Engine.ReadRejectsAsync(request.BatchId, cancellationToken);
+        return new PublishOutput(result.BatchId, StatusName(result.Status), result.Inserted, result.Updated, result.Deleted, result.Unchanged, result.Reason, rejects.Count, Rejects(rejects), null);
     }
+
+    private static string StatusName(PublishStatus status) => status switch
+    {
+        PublishStatus.Applied => "applied",
+        PublishStatus.AlreadyApplied => "already_applied",
+        _ => "skipped",
+    };
+
+    private static List<RejectOutput> Rejects(RejectSummary rejects) =>
+        [.. rejects.First.Select(r => new RejectOutput(r.ShardIndex, r.RowNumber, r.Column, r.Reason))];
+
+    private static List<SampleOutput> Samples(IReadOnlyList<SampleRow> rows) =>
+        [.. rows.Select(r => new SampleOutput(r.Key, [.. r.Columns.Select(c => new ChangeOutput(c.Column, c.Old, c.New))]))];
 }
 
 public sealed class CleanupHandler(LoadEngine engine) : StepHandler<CleanupInput, CleanupOutput>(engine, StepJson.Default.CleanupInput, StepJson.Default.CleanupOutput)
@@ -131,7 +147,7 @@ public sealed class CleanupHandler(LoadEngine engine) : StepHandler<CleanupInput
     protected override async Task<CleanupOutput> RunAsync(CleanupInput request, CancellationToken cancellationToken)
     {
         var error = request.Error is null ? null : $"{request.Error.Error}: {request.Error.Cause}";
-        var result = await Engine.CleanupAsync(request.ManifestUri, request.BatchId, error, cancellationToken);
+        var result = await Engine.CleanupAsync(request.ManifestUri, request.BatchId, error, cancellationToken, request.DryRun);
         return new CleanupOutput(result.BatchId, result.Dropped, result.RecordedFailure);
     }
 }

@@ -11,6 +11,9 @@ public sealed record PrepareInput
     [JsonPropertyName("dataset")] public string? Dataset { get; init; }
 
     [JsonPropertyName("traceparent")] public string? Traceparent { get; init; }
+
+    /// <summary>The execution input's flag: load, verify and report what Publish would do, writing nothing.</summary>
+    [JsonPropertyName("dryRun")] public bool DryRun { get; init; }
 }
 
 public sealed record PrepareOutput(
@@ -46,11 +49,23 @@ public sealed record BatchInput
     [JsonPropertyName("manifestUri")] public required string ManifestUri { get; init; }
 }
 
+public sealed record PublishInput
+{
+    [JsonPropertyName("batchId")] public required string BatchId { get; init; }
+
+    [JsonPropertyName("manifestUri")] public required string ManifestUri { get; init; }
+
+    [JsonPropertyName("dryRun")] public bool DryRun { get; init; }
+}
+
 public sealed record VerifyOutput(
     [property: JsonPropertyName("batchId")] string BatchId,
     [property: JsonPropertyName("rows")] long Rows,
     [property: JsonPropertyName("shards")] int Shards);
 
+/// <param name="Status">applied, already_applied or skipped; for a dry run, dry_run (what would be applied) or the same verdicts.</param>
+/// <param name="Rejected">Rows the load set aside under the target's rejected-rows policy.</param>
+/// <param name="Samples">A dry run's sample rows of each kind; null for a real publish.</param>
 public sealed record PublishOutput(
     [property: JsonPropertyName("batchId")] string BatchId,
     [property: JsonPropertyName("status")] string Status,
@@ -58,7 +73,32 @@ public sealed record PublishOutput(
     [property: JsonPropertyName("updated")] long Updated,
     [property: JsonPropertyName("deleted")] long Deleted,
     [property: JsonPropertyName("unchanged")] long Unchanged,
-    [property: JsonPropertyName("reason")] string? Reason);
+    [property: JsonPropertyName("reason")] string? Reason,
+    [property: JsonPropertyName("rejected")] long Rejected,
+    [property: JsonPropertyName("firstRejects")] IReadOnlyList<RejectOutput> FirstRejects,
+    [property: JsonPropertyName("samples")] SamplesOutput? Samples);
+
+public sealed record RejectOutput(
+    [property: JsonPropertyName("shardIndex")] int ShardIndex,
+    [property: JsonPropertyName("row")] long Row,
+    [property: JsonPropertyName("column")] string Column,
+    [property: JsonPropertyName("reason")] string Reason);
+
+public sealed record SamplesOutput(
+    [property: JsonPropertyName("inserted")] IReadOnlyList<SampleOutput> Inserted,
+    [property: JsonPropertyName("updated")] IReadOnlyList<SampleOutput> Updated,
+    [property: JsonPropertyName("deleted")] IReadOnlyList<SampleOutput> Deleted,
+    [property: JsonPropertyName("unchanged")] IReadOnlyList<SampleOutput> Unchanged);
+
+/// <param name="Columns">Inserted: new values; deleted: old values; updated: only the columns that change, old and new.</param>
+public sealed record SampleOutput(
+    [property: JsonPropertyName("key")] IReadOnlyDictionary<string, string?> Key,
+    [property: JsonPropertyName("columns")] IReadOnlyList<ChangeOutput> Columns);
+
+public sealed record ChangeOutput(
+    [property: JsonPropertyName("column")] string Column,
+    [property: JsonPropertyName("old")] string? Old,
+    [property: JsonPropertyName("new")] string? New);
 
 /// <summary>The Catch output of a failed state: Step Functions spells these fields with capitals.</summary>
 public sealed record StepError
@@ -75,6 +115,8 @@ public sealed record CleanupInput
     [JsonPropertyName("manifestUri")] public string? ManifestUri { get; init; }
 
     [JsonPropertyName("error")] public StepError? Error { get; init; }
+
+    [JsonPropertyName("dryRun")] public bool DryRun { get; init; }
 }
 
 public sealed record CleanupOutput(
@@ -96,6 +138,7 @@ public sealed record CleanupOutput(
 [JsonSerializable(typeof(LoadShardInput))]
 [JsonSerializable(typeof(LoadShardOutput))]
 [JsonSerializable(typeof(BatchInput))]
+[JsonSerializable(typeof(PublishInput))]
 [JsonSerializable(typeof(VerifyOutput))]
 [JsonSerializable(typeof(PublishOutput))]
 [JsonSerializable(typeof(CleanupInput))]

@@ -116,7 +116,7 @@ public sealed class WritebackWorkflowTests
     {
         var execution = await RunCase("AlreadyApplied");
         Assert.Equal(ExecutionStatus.Succeeded, execution.Status);
-        JsonEqual("""{"batchId":"orders-2026-01-01T00-00-00Z","dataset":"orders","action":"applied","reason":"batch orders-2026-01-01T00-00-00Z is already applied"}""",
+        JsonEqual("""{"batchId":"orders-2026-01-01T00-00-00Z","dataset":"orders","action":"applied","reason":"batch orders-2026-01-01T00-00-00Z is already applied","dryRun":false}""",
             JsonNode.Parse(execution.OutputJson!));
         Assert.Empty(Of(execution, "MapStateEntered"));
     }
@@ -177,15 +177,31 @@ public sealed class WritebackWorkflowTests
     }
 
     [Fact]
-    public async Task Load_shard_receives_only_the_batch_id_the_manifest_uri_and_one_shard_index()
+    public async Task Load_shard_receives_only_the_batch_id_the_manifest_uri_the_dry_run_flag_and_one_shard_index()
     {
         var loads = new List<JsonNode>();
         var engine = Engine(ContractFakes(10, loads, []));
         var execution = await engine.RunAsync(engine.CreateStateMachine("writeback", Definition()), Input, ExecutionName);
         Assert.Equal(ExecutionStatus.Succeeded, execution.Status);
         Assert.Equal(Enumerable.Range(0, 10), loads.Select(p => p["shardIndex"]!.GetValue<int>()).Order());
-        Assert.All(loads, p => Assert.Equal(["batchId", "manifestUri", "shardIndex"], p.AsObject().Select(kv => kv.Key).Order()));
+        Assert.All(loads, p => Assert.Equal(["batchId", "dryRun", "manifestUri", "shardIndex"], p.AsObject().Select(kv => kv.Key).Order()));
         Assert.All(loads, p => Assert.Equal("b-1", p["batchId"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task DryRun_true_in_the_execution_input_reaches_the_steps_and_its_failure_cleanup()
+    {
+        var loads = new List<JsonNode>();
+        var cleanups = new List<JsonNode>();
+        var engine = Engine(ContractFakes(4, loads, cleanups, poisonShard: 2));
+        var input = JsonNode.Parse(Input)!.AsObject();
+        input["dryRun"] = true;
+
+        var execution = await engine.RunAsync(engine.CreateStateMachine("writeback", Definition()), input.ToJsonString(), "dry-run-1");
+
+        Assert.Equal(ExecutionStatus.Failed, execution.Status);
+        Assert.All(loads, p => Assert.True(p["dryRun"]!.GetValue<bool>()));
+        Assert.True(Assert.Single(cleanups)["dryRun"]!.GetValue<bool>());
     }
 
     [Fact]
@@ -196,7 +212,7 @@ public sealed class WritebackWorkflowTests
         var execution = await engine.RunAsync(engine.CreateStateMachine("writeback", Definition()), Input, ExecutionName);
         Assert.Equal(("Writeback.InvalidBatch", "shard 3 is corrupt"), (execution.Error, execution.Cause));
         var cleanup = Assert.Single(cleanups);
-        JsonEqual("""{"batchId":"b-1","manifestUri":"file:///tmp/writeback/orders/manifest.json","error":{"Error":"Writeback.InvalidBatch","Cause":"shard 3 is corrupt"}}""", cleanup);
+        JsonEqual("""{"batchId":"b-1","manifestUri":"file:///tmp/writeback/orders/manifest.json","dryRun":false,"error":{"Error":"Writeback.InvalidBatch","Cause":"shard 3 is corrupt"}}""", cleanup);
     }
 
     [Fact]

@@ -77,7 +77,7 @@ public sealed class StepHandlerTests(PostgresDatabase database) : IClassFixture<
             prepared.ToJsonString());
         Assert.Equal("""{"shardIndex":0,"rows":40,"bytes":""" + new FileInfo(Path.Combine(Path.GetDirectoryName(manifest)!, "shard-00000.parquet")).Length + ""","status":"loaded"}""", shards[0].ToJsonString());
         Assert.Equal("""{"batchId":"steps-flow-1","rows":42,"shards":2}""", verified.ToJsonString());
-        Assert.Equal("""{"batchId":"steps-flow-1","status":"applied","inserted":42,"updated":0,"deleted":0,"unchanged":0,"reason":null}""", published.ToJsonString());
+        Assert.Equal("""{"batchId":"steps-flow-1","status":"applied","inserted":42,"updated":0,"deleted":0,"unchanged":0,"reason":null,"rejected":0,"firstRejects":[],"samples":null}""", published.ToJsonString());
         Assert.Equal("already_applied", again["status"]!.GetValue<string>());
         Assert.Equal("""{"batchId":"steps-flow-1","dropped":false,"recordedFailure":false}""", cleaned.ToJsonString());
         Assert.Equal(("applied", 0), (reprepared["action"]!.GetValue<string>(), reprepared["shardIndices"]!.AsArray().Count));

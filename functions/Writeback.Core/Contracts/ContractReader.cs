@@ -300,6 +300,16 @@ public static partial class ContractReader
             return history;
         }
 
+        if (target.MaxRejectedRows < 0)
+        {
+            return $"field 'maxRejectedRows': {target.MaxRejectedRows} must be 0 or more.";
+        }
+
+        if (target.MaxRejectedPercent is < 0 or > 100 or double.NaN)
+        {
+            return $"field 'maxRejectedPercent': {target.MaxRejectedPercent} must be between 0 and 100.";
+        }
+
         if (target.Deadline is { } deadline)
         {
             if (!TimeOnly.TryParseExact(deadline.Time, "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))

@@ -42,6 +42,14 @@ public sealed record Target
     /// </summary>
     // A setter, not init: the source-generated reader sets every init-only property, an absent one to null.
     [JsonPropertyName("history")] public IReadOnlyList<TargetVersion> History { get; set; } = [];
+
+    /// <summary>Rows that may fail type, null or key checks and be set aside while the rest is applied (see <c>RejectPolicy</c>).</summary>
+    [JsonPropertyName("maxRejectedRows")] public long? MaxRejectedRows { get; init; }
+
+    [JsonPropertyName("maxRejectedPercent")] public double? MaxRejectedPercent { get; init; }
+
+    /// <summary>Keep a rejected row's value in the rejects table; by default only its column and the reason are kept.</summary>
+    [JsonPropertyName("keepRejectedValues")] public bool KeepRejectedValues { get; init; }
 }
 
 public sealed record TargetColumn

@@ -21,7 +21,8 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
 
     // ---------------------------------------------------------------------------------------------- prepare
 
-    public async Task<PrepareResult> PrepareAsync(string manifestUri, string? batchId, string? dataset, CancellationToken cancellationToken)
+    /// <param name="dryRun">Leaves no verdict in the ledger (skipped, applied as same content): a dry run only reports it.</param>
+    public async Task<PrepareResult> PrepareAsync(string manifestUri, string? batchId, string? dataset, CancellationToken cancellationToken, bool dryRun = false)
     {
         var plan = await PlanAsync(manifestUri, cancellationToken);
         var manifest = plan.Manifest;
@@ -60,6 +61,11 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         var newer = await NewerAppliedAsync(connection, plan, cancellationToken);
         if (newer is not null)
         {
+            if (dryRun)
+            {
+                return Result(PrepareAction.Skip, newer);
+            }
+
             if (existing is null)
             {
                 await InsertBatchAsync(connection, plan, "skipped", newer, cancellationToken);
@@ -73,7 +79,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
             return Result(PrepareAction.Skip, newer);
         }
 
-        if (await SameContentAsAppliedAsync(connection, plan, existing is not null, cancellationToken) is { } same)
+        if (await SameContentAsAppliedAsync(connection, plan, existing is not null, dryRun, cancellationToken) is { } same)
         {
             await transaction.CommitAsync(cancellationToken);
             return Result(PrepareAction.Applied, same);
@@ -82,6 +88,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         if (existing is null)
         {
             await InsertBatchAsync(connection, plan, "prepared", reason: null, cancellationToken);
+            await MarkDryRunAsync(connection, plan.BatchId, dryRun, cancellationToken);
         }
         else
         {
@@ -89,8 +96,8 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
             // retry's fresh attempt is never mistaken for the one that died. A failed batch is being retried.
             await ExecuteAsync(
                 connection,
-                "UPDATE writeback.batches SET status = CASE WHEN status = 'failed' THEN 'prepared' ELSE status END, error = NULL, failed_at = NULL, prepared_at = now() WHERE batch_id = $1",
-                cancellationToken, plan.BatchId);
+                "UPDATE writeback.batches SET status = CASE WHEN status = 'failed' THEN 'prepared' ELSE status END, error = NULL, failed_at = NULL, prepared_at = now(), dry_run = dry_run AND $2 WHERE batch_id = $1",
+                cancellationToken, plan.BatchId, dryRun);
         }
 
         await EnsureStagingAsync(connection, plan, cancellationToken);
@@ -168,10 +175,11 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
             EnsureLoadable(batch, describe);
 
             long rows;
+            var rejects = RejectsFor(plan, shardIndex, describe);
             try
             {
                 rows = await ShardCopier.CopyAsync(
-                    connection, LedgerSchema.StagingTable(batchId), plan.Target, local.Path, shardIndex, entry.Rows, describe, cancellationToken);
+                    connection, LedgerSchema.StagingTable(batchId), plan.Target, local.Path, shardIndex, entry.Rows, rejects, describe, cancellationToken);
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
             {
@@ -184,8 +192,9 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
 
             await ExecuteAsync(
                 connection,
-                "INSERT INTO writeback.shards (batch_id, shard_index, rows, bytes, sha256) VALUES ($1, $2, $3, $4, $5)",
-                cancellationToken, batchId, shardIndex, rows, local.Length, local.Sha256);
+                "INSERT INTO writeback.shards (batch_id, shard_index, rows, bytes, sha256, rejected) VALUES ($1, $2, $3, $4, $5, $6)",
+                cancellationToken, batchId, shardIndex, rows, local.Length, local.Sha256, (long)(rejects?.Rows.Count ?? 0));
+            await RecordRejectsAsync(connection, batchId, rejects?.Rows ?? [], cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return new ShardLoadResult(shardIndex, rows, local.Length, AlreadyLoaded: false);
         }
@@ -227,11 +236,12 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
             throw new ReloadRequiredException($"{describe}: shards not loaded: {string.Join(", ", missing.Take(20))}{(missing.Count > 20 ? ", …" : string.Empty)}; they must be loaded again.");
         }
 
+        var rejected = await ReadRejectedPerShardAsync(connection, batchId, cancellationToken);
         for (var i = 0; i < plan.Manifest.Shards.Count; i++)
         {
-            if (loaded[i] != plan.Manifest.Shards[i].Rows)
+            if (loaded[i] + rejected.GetValueOrDefault(i) != plan.Manifest.Shards[i].Rows)
             {
-                throw new InvalidBatchException($"{describe}, shard {i}: {loaded[i]} rows loaded, the manifest says {plan.Manifest.Shards[i].Rows}.");
+                throw new InvalidBatchException($"{describe}, shard {i}: {loaded[i]} rows loaded and {rejected.GetValueOrDefault(i)} rejected, the manifest says {plan.Manifest.Shards[i].Rows}.");
             }
         }
 
@@ -263,6 +273,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
             await IndexStagedKeyAsync(connection, plan, describe, cancellationToken);
         }
 
+        await EnforceRejectPolicyAsync(connection, plan, describe, cancellationToken);
         await ExecuteAsync(connection, "UPDATE writeback.batches SET status = 'verified', verified_at = now() WHERE batch_id = $1", cancellationToken, batchId);
         await transaction.CommitAsync(cancellationToken);
         return new VerifyResult(batchId, plan.TotalRows, plan.Manifest.Shards.Count);
@@ -301,11 +312,8 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
 
             // Verify saw every row, but a crash since then would have emptied staging while the ledger still says
             // "verified": publishing that would delete the day. So the check is repeated here, under the same lock
-            // and in the same transaction as the write. The marker catches a crash; the total (one count, a fifth of
-            // Verify's per-shard grouping on a million rows) catches anything else that took rows away.
-            var lost = await StagingIntactAsync(connection, batchId, cancellationToken)
-                ? await CheckStagedTotalAsync(connection, plan, cancellationToken)
-                : "staging was emptied (the database crash-restarted or failed over)";
+            // and in the same transaction as the write.
+            var lost = await StagingLossAsync(connection, plan, cancellationToken);
             if (lost is not null)
             {
                 await transaction.RollbackAsync(cancellationToken);
@@ -327,7 +335,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
             PublishCounts counts;
             try
             {
-                counts = await PublishWriter.ApplyAsync(connection, plan, cancellationToken);
+                counts = await PublishWriter.ApplyAsync(connection, plan, await StagedRowsAsync(connection, batchId, cancellationToken), cancellationToken);
             }
             catch (PostgresException e) when (e.SqlState.StartsWith("23", StringComparison.Ordinal) || e.SqlState.StartsWith("22", StringComparison.Ordinal))
             {
@@ -369,7 +377,8 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
 
     // ---------------------------------------------------------------------------------------------- cleanup
 
-    public async Task<CleanupResult> CleanupAsync(string? manifestUri, string batchId, string? error, CancellationToken cancellationToken)
+    /// <param name="dryRun">Records no failure, and removes the batch's ledger row when only the dry run had prepared it.</param>
+    public async Task<CleanupResult> CleanupAsync(string? manifestUri, string batchId, string? error, CancellationToken cancellationToken, bool dryRun = false)
     {
         if (!ContractReader.IsBatchId(batchId))
         {
@@ -378,7 +387,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
 
         await EnsureLedgerAsync(cancellationToken);
         BatchPlan? plan = null;
-        if (error is not null && manifestUri is not null)
+        if (error is not null && manifestUri is not null && !dryRun)
         {
             try
             {
@@ -403,6 +412,13 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         {
             await ExecuteAsync(connection, "DELETE FROM writeback.shards WHERE batch_id = $1", cancellationToken, batchId);
             await ExecuteAsync(connection, "UPDATE writeback.batches SET status = 'prepared', verified_at = NULL WHERE batch_id = $1 AND status = 'verified'", cancellationToken, batchId);
+        }
+
+        if (dryRun)
+        {
+            await ForgetDryRunAsync(connection, batchId, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return new CleanupResult(batchId, dropped, RecordedFailure: false);
         }
 
         var recorded = false;
@@ -546,7 +562,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
     /// newest export, without loading a row. Content equal to an older batch (A → B → A) is not this case: the applied
     /// batch is B, so A loads. Not for append targets. Returns the reason, or null when the batch must load.
     /// </summary>
-    private static async Task<string?> SameContentAsAppliedAsync(NpgsqlConnection connection, BatchPlan plan, bool recorded, CancellationToken cancellationToken)
+    private static async Task<string?> SameContentAsAppliedAsync(NpgsqlConnection connection, BatchPlan plan, bool recorded, bool dryRun, CancellationToken cancellationToken)
     {
         // Append adds every batch's rows: equal content is new rows that happen to look alike, and it loads.
         if (plan.Target.Mode == LoadMode.Append)
@@ -571,6 +587,11 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         if (applied is null)
         {
             return null;
+        }
+
+        if (dryRun)
+        {
+            return $"same content as the applied batch '{applied}'; a real run records it as applied without loading";
         }
 
         var reason = $"same content as the applied batch '{applied}'; recorded as applied without loading";
@@ -683,10 +704,14 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         await ExecuteAsync(connection, $"INSERT INTO {LedgerSchema.IntactTable} (batch_id) VALUES ($1) ON CONFLICT DO NOTHING", cancellationToken, batchId);
     }
 
-    private static async Task<Dictionary<int, long>> ReadLedgerShardsAsync(NpgsqlConnection connection, string batchId, CancellationToken cancellationToken)
+    private static Task<Dictionary<int, long>> ReadLedgerShardsAsync(NpgsqlConnection connection, string batchId, CancellationToken cancellationToken) =>
+        ReadPerShardAsync(connection, batchId, "rows", cancellationToken);
+
+    /// <summary>One count of the shard ledger per shard: <c>rows</c> (staged) or <c>rejected</c>.</summary>
+    private static async Task<Dictionary<int, long>> ReadPerShardAsync(NpgsqlConnection connection, string batchId, string column, CancellationToken cancellationToken)
     {
         var loaded = new Dictionary<int, long>();
-        await using var command = NewCommand("SELECT shard_index, rows FROM writeback.shards WHERE batch_id = $1", connection);
+        await using var command = NewCommand($"SELECT shard_index, {column} FROM writeback.shards WHERE batch_id = $1", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = batchId });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -697,14 +722,28 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         return loaded;
     }
 
+    /// <summary>
+    /// Why staging no longer holds the verified batch, or null when it does. The marker catches a crash; the total (one
+    /// count, a fifth of Verify's per-shard grouping on a million rows) catches anything else that took rows away.
+    /// </summary>
+    private static async Task<string?> StagingLossAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken) =>
+        await StagingIntactAsync(connection, plan.BatchId, cancellationToken)
+            ? await CheckStagedTotalAsync(connection, plan, cancellationToken)
+            : "staging was emptied (the database crash-restarted or failed over)";
+
     private static async Task<string?> CheckStagedTotalAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken)
     {
-        var ledger = (await ReadLedgerShardsAsync(connection, plan.BatchId, cancellationToken)).Values.Sum();
+        var ledger = await StagedRowsAsync(connection, plan.BatchId, cancellationToken);
+        var rejected = (await ReadRejectedPerShardAsync(connection, plan.BatchId, cancellationToken)).Values.Sum();
         var staged = (long)(await ScalarAsync(connection, $"SELECT count(*) FROM {LedgerSchema.StagingTable(plan.BatchId)}", cancellationToken))!;
-        return staged == ledger && ledger == plan.TotalRows
+        return staged == ledger && ledger + rejected == plan.TotalRows
             ? null
-            : $"staging holds {staged} rows, the shard ledger {ledger}, the manifest {plan.TotalRows}";
+            : $"staging holds {staged} rows, the shard ledger {ledger} (and {rejected} rejected), the manifest {plan.TotalRows}";
     }
+
+    /// <summary>The rows the shard ledger vouches for in staging: the manifest's total less the rejected rows.</summary>
+    private static async Task<long> StagedRowsAsync(NpgsqlConnection connection, string batchId, CancellationToken cancellationToken) =>
+        (await ReadLedgerShardsAsync(connection, batchId, cancellationToken)).Values.Sum();
 
     /// <summary>
     /// Staging's row count and, for replace_partition, how many rows lie outside the batch's partition: one scan. The
@@ -743,6 +782,12 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         {
             await ExecuteAsync(connection, $"CREATE UNIQUE INDEX IF NOT EXISTS {Sql.Identifiers.Quote(LedgerSchema.StagingKeyIndexName(plan.BatchId))} ON {staging} ({keyList})", cancellationToken);
             await ExecuteAsync(connection, "RELEASE SAVEPOINT key_check", cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && RejectPolicy.Of(target).Allowed(plan.TotalRows) > 0)
+        {
+            await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT key_check", cancellationToken);
+            await RejectDuplicateKeysAsync(connection, plan, keyList, cancellationToken);
+            await ExecuteAsync(connection, $"CREATE UNIQUE INDEX IF NOT EXISTS {Sql.Identifiers.Quote(LedgerSchema.StagingKeyIndexName(plan.BatchId))} ON {staging} ({keyList})", cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -820,23 +865,23 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
     internal static async Task<int> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object?[] parameters)
     {
         await using var command = NewCommand(sql, connection);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
-        }
-
+        AddParameters(command, parameters);
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     internal static async Task<object?> ScalarAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object?[] parameters)
     {
         await using var command = NewCommand(sql, connection);
+        AddParameters(command, parameters);
+        return await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    private static void AddParameters(NpgsqlCommand command, object?[] parameters)
+    {
         foreach (var parameter in parameters)
         {
             command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
         }
-
-        return await command.ExecuteScalarAsync(cancellationToken);
     }
 
     private async Task EnsureLedgerAsync(CancellationToken cancellationToken) =>

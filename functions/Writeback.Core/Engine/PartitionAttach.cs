@@ -20,11 +20,12 @@ internal static class PartitionAttach
         target.Mode == LoadMode.ReplacePartition && await StrategyAsync(connection, target, cancellationToken) is not null;
 
     /// <summary>
-    /// Attaches staging as the partition for the batch's value and returns the counts, or null when this table or day
+    /// Attaches staging (<paramref name="stagedRows"/> rows: the batch's less those its load rejected) as the partition
+    /// for the batch's value and returns the counts, or null when this table or day
     /// cannot take that path (not partitioned by the partition column alone, or a partition for the value exists
     /// already), in which case nothing was changed and the caller writes rows as for any table.
     /// </summary>
-    public static async Task<PublishCounts?> TryAttachAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken)
+    public static async Task<PublishCounts?> TryAttachAsync(NpgsqlConnection connection, BatchPlan plan, long stagedRows, CancellationToken cancellationToken)
     {
         var target = plan.Target;
         var strategy = await StrategyAsync(connection, target, cancellationToken);
@@ -91,7 +92,7 @@ internal static class PartitionAttach
             return null;
         }
 
-        return new PublishCounts(plan.TotalRows, 0, 0, 0);
+        return new PublishCounts(stagedRows, 0, 0, 0);
     }
 
     private sealed record PartitionBound(string Clause, string Constraint);

@@ -13,21 +13,14 @@ public sealed record PublishCounts(long Inserted, long Updated, long Deleted, lo
 /// </summary>
 internal static class PublishWriter
 {
-    public static async Task<PublishCounts> ApplyAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken)
+    /// <param name="stagedRows">The rows in staging: the batch's less those its load rejected.</param>
+    public static async Task<PublishCounts> ApplyAsync(NpgsqlConnection connection, BatchPlan plan, long stagedRows, CancellationToken cancellationToken)
     {
+        var diff = new PublishDiff(plan);
         var target = plan.Target;
-        var live = target.QualifiedTable;
-        var staging = LedgerSchema.StagingTable(plan.BatchId);
-        var allColumns = string.Join(", ", target.Columns.Select(c => c.Quoted));
-        var sourceColumns = string.Join(", ", target.Columns.Select(c => "s." + c.Quoted));
-        var total = plan.TotalRows;
-        object?[] scopeParameter = [];
-        var scopeFilter = "TRUE";
-        if (target.Mode == LoadMode.ReplacePartition)
-        {
-            scopeFilter = $"t.{target.Partition!.Quoted} = CAST($1 AS {target.Partition.Type.Sql})";
-            scopeParameter = [plan.Manifest.Partition];
-        }
+        var (live, staging, allColumns, sourceColumns) = (diff.Live, diff.Staging, diff.AllColumns, diff.SourceColumns);
+        var (scopeFilter, scopeParameter) = (diff.ScopeFilter, diff.ScopeParameter);
+        var total = stagedRows;
 
         if (target.Mode == LoadMode.Append)
         {
@@ -38,7 +31,7 @@ internal static class PublishWriter
         // A scope with no rows yet (a new day, an empty table) has nothing to compare with: every staged row is an
         // insert. On a table partitioned by day, staging becomes the day's partition and no row is copied at all.
         var scopeIsEmpty = await LoadEngine.ScalarAsync(connection, $"SELECT EXISTS (SELECT 1 FROM {live} AS t WHERE {scopeFilter})", cancellationToken, scopeParameter) is false;
-        if (scopeIsEmpty && target.Mode == LoadMode.ReplacePartition && await PartitionAttach.TryAttachAsync(connection, plan, cancellationToken) is { } attached)
+        if (scopeIsEmpty && target.Mode == LoadMode.ReplacePartition && await PartitionAttach.TryAttachAsync(connection, plan, stagedRows, cancellationToken) is { } attached)
         {
             return attached;
         }
@@ -59,9 +52,7 @@ internal static class PublishWriter
             return new PublishCounts(fresh, 0, 0, 0);
         }
 
-        var keys = target.Key.Select(k => target.Find(k)!).ToList();
-        var values = target.Columns.Where(c => !target.Key.Contains(c.Name)).ToList();
-        var deletes = target.Mode is LoadMode.Replace or LoadMode.ReplacePartition or LoadMode.Mirror;
+        var (keys, values) = (diff.Keys, diff.Values);
 
         // Memory for the one hash join below; the default 4 MB would spill a day's batch to disk in many passes.
         // Fresh statistics on staging give that join a sane plan on large batches.
@@ -71,20 +62,15 @@ internal static class PublishWriter
         // One pass over staging and the live scope classifies every key: I(nsert), U(pdate: some value differs, nulls
         // compared as values) or D(elete: live only). Unchanged rows are not carried, so on a day where 1% changed
         // the writes below touch 1% of the rows.
-        var liveScope = $"(SELECT {allColumns} FROM {live} AS t WHERE {scopeFilter})";
-        var keyMatch = string.Join(" AND ", keys.Select(k => $"t.{k.Quoted} = s.{k.Quoted}"));
-        var firstKey = keys[0].Quoted;
-        var changed = values.Count == 0
-            ? "FALSE"
-            : $"ROW({string.Join(", ", values.Select(c => "t." + c.Quoted))}) IS DISTINCT FROM ROW({string.Join(", ", values.Select(c => "s." + c.Quoted))})";
+        var firstKey = diff.FirstKey;
         var diffColumns = string.Join(", ", keys.Select(k => $"COALESCE(s.{k.Quoted}, t.{k.Quoted}) AS {k.Quoted}").Concat(values.Select(c => $"s.{c.Quoted}")));
         await LoadEngine.ExecuteAsync(
             connection,
             $"""
             CREATE TEMP TABLE wb_publish_diff ON COMMIT DROP AS
             SELECT CASE WHEN t.{firstKey} IS NULL THEN 'I' WHEN s.{firstKey} IS NULL THEN 'D' ELSE 'U' END AS wb_action, {diffColumns}
-            FROM {staging} AS s {(deletes ? "FULL" : "LEFT")} JOIN {liveScope} AS t ON {keyMatch}
-            WHERE t.{firstKey} IS NULL OR s.{firstKey} IS NULL OR {changed}
+            FROM {diff.Join}
+            WHERE t.{firstKey} IS NULL OR s.{firstKey} IS NULL OR {diff.Changed}
             """,
             cancellationToken, scopeParameter);
 
@@ -107,4 +93,65 @@ internal static class PublishWriter
             connection, $"INSERT INTO {live} ({allColumns}) SELECT {allColumns} FROM wb_publish_diff WHERE wb_action = 'I'", cancellationToken);
         return new PublishCounts(inserted, updated, deleted, total - inserted - updated);
     }
+}
+
+/// <summary>
+/// The SQL that compares staging (<c>s</c>) with the live scope (<c>t</c>), built once from the contract: what a publish
+/// writes and what a dry run reports are the same comparison.
+/// </summary>
+internal sealed class PublishDiff
+{
+    public PublishDiff(BatchPlan plan)
+    {
+        var target = plan.Target;
+        Live = target.QualifiedTable;
+        Staging = LedgerSchema.StagingTable(plan.BatchId);
+        AllColumns = string.Join(", ", target.Columns.Select(c => c.Quoted));
+        SourceColumns = string.Join(", ", target.Columns.Select(c => "s." + c.Quoted));
+        if (target.Mode == LoadMode.ReplacePartition)
+        {
+            ScopeFilter = $"t.{target.Partition!.Quoted} = CAST($1 AS {target.Partition.Type.Sql})";
+            ScopeParameter = [plan.Manifest.Partition];
+        }
+
+        Keys = [.. target.Key.Select(k => target.Find(k)!)];
+        Values = [.. target.Columns.Where(c => !target.Key.Contains(c.Name))];
+        if (Keys.Count == 0)
+        {
+            return;
+        }
+
+        var deletes = target.Mode is LoadMode.Replace or LoadMode.ReplacePartition or LoadMode.Mirror;
+        var keyMatch = string.Join(" AND ", Keys.Select(k => $"t.{k.Quoted} = s.{k.Quoted}"));
+        Join = $"{Staging} AS s {(deletes ? "FULL" : "LEFT")} JOIN (SELECT {AllColumns} FROM {Live} AS t WHERE {ScopeFilter}) AS t ON {keyMatch}";
+        FirstKey = Keys[0].Quoted;
+        Changed = Values.Count == 0
+            ? "FALSE"
+            : $"ROW({string.Join(", ", Values.Select(c => "t." + c.Quoted))}) IS DISTINCT FROM ROW({string.Join(", ", Values.Select(c => "s." + c.Quoted))})";
+    }
+
+    public string Live { get; }
+
+    public string Staging { get; }
+
+    public string AllColumns { get; }
+
+    public string SourceColumns { get; }
+
+    /// <summary>Rows of the live table the batch replaces (<c>t</c>); <c>$1</c> is <see cref="ScopeParameter"/>.</summary>
+    public string ScopeFilter { get; } = "TRUE";
+
+    public object?[] ScopeParameter { get; } = [];
+
+    public IReadOnlyList<ResolvedColumn> Keys { get; }
+
+    public IReadOnlyList<ResolvedColumn> Values { get; }
+
+    /// <summary>Keyed targets only: staging joined with the live scope on the key (FULL when the mode deletes).</summary>
+    public string Join { get; } = string.Empty;
+
+    public string FirstKey { get; } = string.Empty;
+
+    /// <summary>Keyed targets only: some value column differs, nulls compared as values.</summary>
+    public string Changed { get; } = "FALSE";
 }

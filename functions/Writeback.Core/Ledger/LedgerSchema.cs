@@ -58,6 +58,21 @@ public static class LedgerSchema
         CREATE UNLOGGED TABLE IF NOT EXISTS writeback_staging.intact (
             batch_id   text PRIMARY KEY,
             created_at timestamptz NOT NULL DEFAULT now());
+        -- A batch row a dry run created (no real run prepared it since): the dry run's cleanup removes it again.
+        ALTER TABLE writeback.batches ADD COLUMN IF NOT EXISTS dry_run boolean NOT NULL DEFAULT false;
+        -- Rows a shard's load set aside under the target's rejected-rows policy; rows counts only what was staged.
+        ALTER TABLE writeback.shards ADD COLUMN IF NOT EXISTS rejected bigint NOT NULL DEFAULT 0;
+        -- One row per rejected row, keyed by where it is, so a shard loaded again cannot record its rejects twice.
+        -- value only when the target opts in (keepRejectedValues); otherwise the reason names no value.
+        CREATE TABLE IF NOT EXISTS writeback.rejects (
+            batch_id    text NOT NULL REFERENCES writeback.batches (batch_id),
+            shard_index integer NOT NULL,
+            row_number  bigint NOT NULL,
+            column_name text NOT NULL,
+            reason      text NOT NULL,
+            value       text,
+            rejected_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (batch_id, shard_index, row_number));
         """;
 
     /// <summary>

@@ -12,8 +12,21 @@ using Writeback.Core.Contracts;
 namespace Writeback.Core.Loading;
 
 /// <summary>
+/// Why a value cannot go into its column. <see cref="Reason"/> names no value (it is what the rejects table keeps);
+/// <see cref="Value"/> is the offending value where showing it helps, and <see cref="Text"/> the message with it.
+/// </summary>
+internal sealed record ValueProblem(string Reason, string? Value = null, string? WithValue = null)
+{
+    public static ValueProblem NotNull { get; } = new("null in a column declared not null");
+
+    /// <summary>The message of an all-or-nothing failure, as it always read: a number is named, a text is not.</summary>
+    public string Text => WithValue ?? Reason;
+}
+
+/// <summary>
 /// Reads one Parquet column of a row group and writes its values to a binary COPY, converting to the contract's
-/// type and rejecting anything the column cannot hold with an error that names column and row.
+/// type. Every value is checked before any of its row is written, so a row the column cannot hold is either an error
+/// that names column and row or, under the target's rejected-rows policy, a row left out whole.
 /// </summary>
 internal abstract class ColumnLoader(ResolvedColumn column, DataField field, string describe)
 {
@@ -23,21 +36,16 @@ internal abstract class ColumnLoader(ResolvedColumn column, DataField field, str
 
     public abstract ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken);
 
-    /// <summary>Writes value <paramref name="row"/> of the current row group; <paramref name="shardRow"/> is for messages.</summary>
-    public abstract void Write(NpgsqlBinaryImporter importer, int row, long shardRow);
+    /// <summary>What is wrong with value <paramref name="row"/> of the current row group, or null when it can be written.</summary>
+    public abstract ValueProblem? Check(int row);
 
-    protected void WriteNull(NpgsqlBinaryImporter importer, long shardRow)
-    {
-        if (!Column.Nullable)
-        {
-            throw Fail(shardRow, "null in a column declared not null");
-        }
+    /// <summary>Writes value <paramref name="row"/> of the current row group, which <see cref="Check"/> passed.</summary>
+    public abstract void Write(NpgsqlBinaryImporter importer, int row);
 
-        importer.WriteNull();
-    }
+    protected ValueProblem? NullProblem() => Column.Nullable ? null : ValueProblem.NotNull;
 
-    internal InvalidBatchException Fail(long shardRow, string problem) =>
-        new($"{describe}, column '{Column.Name}', row {shardRow + 1}: {problem} (contract type {Column.Type}).");
+    internal InvalidBatchException Fail(long shardRow, ValueProblem problem) =>
+        new($"{describe}, column '{Column.Name}', row {shardRow + 1}: {problem.Text} (contract type {Column.Type}).");
 
     protected static T[] Ensure<T>(ref T[]? buffer, int rows)
     {
@@ -179,11 +187,35 @@ internal sealed class IntegerLoader<T>(ResolvedColumn column, DataField field, s
     public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
         _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
 
-    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
+    public override ValueProblem? Check(int row)
     {
         if (!_values.TryGet(row, out var value))
         {
-            WriteNull(importer, shardRow);
+            return NullProblem();
+        }
+
+        var wide = Int128.CreateTruncating(value);
+        var fits = Column.Type.Kind switch
+        {
+            ColumnKind.Smallint => wide >= short.MinValue && wide <= short.MaxValue,
+            ColumnKind.Integer => wide >= int.MinValue && wide <= int.MaxValue,
+            ColumnKind.Bigint => wide >= long.MinValue && wide <= long.MaxValue,
+            _ => true,
+        };
+        if (!fits)
+        {
+            var text = wide.ToString(CultureInfo.InvariantCulture);
+            return new ValueProblem("value is out of range", text, $"value {text} is out of range");
+        }
+
+        return Column.Type.Kind is ColumnKind.Smallint or ColumnKind.Integer or ColumnKind.Bigint ? null : NumericLoader.Check(Column.Type, (BigInteger)wide, 0);
+    }
+
+    public override void Write(NpgsqlBinaryImporter importer, int row)
+    {
+        if (!_values.TryGet(row, out var value))
+        {
+            importer.WriteNull();
             return;
         }
 
@@ -191,16 +223,16 @@ internal sealed class IntegerLoader<T>(ResolvedColumn column, DataField field, s
         switch (Column.Type.Kind)
         {
             case ColumnKind.Smallint:
-                importer.Write(wide >= short.MinValue && wide <= short.MaxValue ? (short)wide : throw Fail(shardRow, $"value {wide} is out of range"), NpgsqlDbType.Smallint);
+                importer.Write((short)wide, NpgsqlDbType.Smallint);
                 break;
             case ColumnKind.Integer:
-                importer.Write(wide >= int.MinValue && wide <= int.MaxValue ? (int)wide : throw Fail(shardRow, $"value {wide} is out of range"), NpgsqlDbType.Integer);
+                importer.Write((int)wide, NpgsqlDbType.Integer);
                 break;
             case ColumnKind.Bigint:
-                importer.Write(wide >= long.MinValue && wide <= long.MaxValue ? (long)wide : throw Fail(shardRow, $"value {wide} is out of range"), NpgsqlDbType.Bigint);
+                importer.Write((long)wide, NpgsqlDbType.Bigint);
                 break;
             default:
-                NumericLoader.Write(this, importer, (BigInteger)wide, 0, shardRow);
+                NumericLoader.Write(importer, (BigInteger)wide, 0);
                 break;
         }
     }
@@ -216,41 +248,52 @@ internal sealed class NumericLoader(ResolvedColumn column, DataField field, stri
     public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
         _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
 
-    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
-    {
-        if (!_values.TryGet(row, out var value))
-        {
-            WriteNull(importer, shardRow);
-            return;
-        }
+    // Checked per value even when the Parquet type seems narrow enough: a 16-byte DECIMAL(38,s) can carry 39 digits.
+    public override ValueProblem? Check(int row) =>
+        _values.TryGet(row, out var value) ? Check(Column.Type, value.UnscaledValue, value.Scale) : NullProblem();
 
-        // Checked per value even when the Parquet type seems narrow enough: a 16-byte DECIMAL(38,s) can carry 39 digits.
-        Write(this, importer, value.UnscaledValue, value.Scale, shardRow);
+    public override void Write(NpgsqlBinaryImporter importer, int row)
+    {
+        if (_values.TryGet(row, out var value))
+        {
+            Write(importer, value.UnscaledValue, value.Scale);
+        }
+        else
+        {
+            importer.WriteNull();
+        }
     }
 
     /// <summary>
-    /// Writes <paramref name="unscaled"/> × 10^-<paramref name="scale"/> to a numeric column exactly, or fails naming the
-    /// value. PostgreSQL would round a value with too many fractional digits to the column's scale without a word, so
-    /// the check happens here, before the value is sent.
+    /// Whether <paramref name="unscaled"/> × 10^-<paramref name="scale"/> fits a numeric column exactly. PostgreSQL would
+    /// round a value with too many fractional digits to the column's scale without a word, so the check happens here,
+    /// before the value is sent.
     /// </summary>
-    internal static void Write(ColumnLoader loader, NpgsqlBinaryImporter importer, BigInteger unscaled, int scale, long shardRow)
+    internal static ValueProblem? Check(ColumnType type, BigInteger unscaled, int scale)
     {
-        var type = loader.Column.Type;
         if (type.Precision > 0)
         {
             if (scale > type.Scale && !BigInteger.Remainder(unscaled, Pow10(scale - type.Scale)).IsZero)
             {
-                throw loader.Fail(shardRow, $"value {Format(unscaled, scale)} has more than {type.Scale} fractional digits and would be rounded");
+                var text = Format(unscaled, scale);
+                return new ValueProblem($"value has more than {type.Scale} fractional digits and would be rounded", text, $"value {text} has more than {type.Scale} fractional digits and would be rounded");
             }
 
             var integerDigits = type.Precision - type.Scale;
             // |unscaled| / 10^scale >= 10^integerDigits, without the division.
             if (BigInteger.Abs(unscaled) >= Pow10(integerDigits + scale))
             {
-                throw loader.Fail(shardRow, $"numeric overflow: value {Format(unscaled, scale)} needs more than {integerDigits} integer digits");
+                var text = Format(unscaled, scale);
+                return new ValueProblem($"numeric overflow: value needs more than {integerDigits} integer digits", text, $"numeric overflow: value {text} needs more than {integerDigits} integer digits");
             }
         }
 
+        return null;
+    }
+
+    /// <summary>Writes a value <see cref="Check(ColumnType, BigInteger, int)"/> passed, exactly.</summary>
+    internal static void Write(NpgsqlBinaryImporter importer, BigInteger unscaled, int scale)
+    {
         // Most values fit System.Decimal exactly (96-bit magnitude, scale up to 28): Npgsql's own converter writes them.
         if (scale <= 28 && BigInteger.Abs(unscaled) <= DecimalLimit)
         {
@@ -294,11 +337,13 @@ internal sealed class FloatLoader(ResolvedColumn column, DataField field, string
     public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
         _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
 
-    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
+    public override ValueProblem? Check(int row) => _values.TryGet(row, out _) ? null : NullProblem();
+
+    public override void Write(NpgsqlBinaryImporter importer, int row)
     {
         if (!_values.TryGet(row, out var value))
         {
-            WriteNull(importer, shardRow);
+            importer.WriteNull();
         }
         else if (Column.Type.Kind == ColumnKind.Real)
         {
@@ -320,11 +365,13 @@ internal sealed class DirectLoader<T>(ResolvedColumn column, DataField field, st
     public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
         _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
 
-    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
+    public override ValueProblem? Check(int row) => _values.TryGet(row, out _) ? null : NullProblem();
+
+    public override void Write(NpgsqlBinaryImporter importer, int row)
     {
         if (!_values.TryGet(row, out var value))
         {
-            WriteNull(importer, shardRow);
+            importer.WriteNull();
         }
         else
         {
@@ -340,11 +387,13 @@ internal sealed class DateTimeLoader(ResolvedColumn column, DataField field, str
     public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
         _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
 
-    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
+    public override ValueProblem? Check(int row) => _values.TryGet(row, out _) ? null : NullProblem();
+
+    public override void Write(NpgsqlBinaryImporter importer, int row)
     {
         if (!_values.TryGet(row, out var value))
         {
-            WriteNull(importer, shardRow);
+            importer.WriteNull();
             return;
         }
 
@@ -370,11 +419,13 @@ internal sealed class GuidLoader(ResolvedColumn column, DataField field, string 
     public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
         _values.ReadAsync(rowGroup, Field, rows, cancellationToken);
 
-    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
+    public override ValueProblem? Check(int row) => _values.TryGet(row, out _) ? null : NullProblem();
+
+    public override void Write(NpgsqlBinaryImporter importer, int row)
     {
         if (!_values.TryGet(row, out var value))
         {
-            WriteNull(importer, shardRow);
+            importer.WriteNull();
         }
         else
         {
@@ -390,41 +441,50 @@ internal sealed class StringLoader(ResolvedColumn column, DataField field, strin
     public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
         rowGroup.ReadAsync(Field, Ensure(ref _values, rows).AsMemory(0, rows), null, cancellationToken);
 
-    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
+    public override ValueProblem? Check(int row)
     {
         var value = _values![row];
         if (value is null)
         {
-            WriteNull(importer, shardRow);
-            return;
+            return NullProblem();
         }
 
+        // The messages name no text (it may be long or personal); a target that keeps rejected values keeps it.
         if (value.Contains('\0', StringComparison.Ordinal))
         {
-            throw Fail(shardRow, "text contains a NUL character, which PostgreSQL cannot store");
+            return new ValueProblem("text contains a NUL character, which PostgreSQL cannot store", value.Replace("\0", "\\0", StringComparison.Ordinal));
+        }
+
+        return Column.Type.Kind switch
+        {
+            // PostgreSQL counts characters (code points); UTF-16 length is an upper bound, so count only when needed.
+            ColumnKind.Varchar when Column.Type.Length > 0 && value.Length > Column.Type.Length && CountCodePoints(value) > Column.Type.Length =>
+                new ValueProblem($"value is {CountCodePoints(value)} characters, longer than varchar({Column.Type.Length})", value),
+            ColumnKind.Jsonb when !IsJson(value) => new ValueProblem("value is not valid JSON", value),
+            ColumnKind.Uuid when !Guid.TryParse(value, CultureInfo.InvariantCulture, out _) => new ValueProblem("value is not a uuid", value),
+            _ => null,
+        };
+    }
+
+    public override void Write(NpgsqlBinaryImporter importer, int row)
+    {
+        var value = _values![row];
+        if (value is null)
+        {
+            importer.WriteNull();
+            return;
         }
 
         switch (Column.Type.Kind)
         {
             case ColumnKind.Varchar:
-                // PostgreSQL counts characters (code points); UTF-16 length is an upper bound, so count only when needed.
-                if (Column.Type.Length > 0 && value.Length > Column.Type.Length && CountCodePoints(value) > Column.Type.Length)
-                {
-                    throw Fail(shardRow, $"value is {CountCodePoints(value)} characters, longer than varchar({Column.Type.Length})");
-                }
-
                 importer.Write(value, NpgsqlDbType.Varchar);
                 break;
             case ColumnKind.Jsonb:
-                if (!IsJson(value))
-                {
-                    throw Fail(shardRow, "value is not valid JSON");
-                }
-
                 importer.Write(value, NpgsqlDbType.Jsonb);
                 break;
             case ColumnKind.Uuid:
-                importer.Write(Guid.TryParse(value, CultureInfo.InvariantCulture, out var uuid) ? uuid : throw Fail(shardRow, "value is not a uuid"), NpgsqlDbType.Uuid);
+                importer.Write(Guid.Parse(value, CultureInfo.InvariantCulture), NpgsqlDbType.Uuid);
                 break;
             default:
                 importer.Write(value, NpgsqlDbType.Text);
@@ -468,12 +528,14 @@ internal sealed class BytesLoader(ResolvedColumn column, DataField field, string
     public override ValueTask ReadAsync(ParquetRowGroupReader rowGroup, int rows, CancellationToken cancellationToken) =>
         rowGroup.ReadAsync(Field, Ensure(ref _values, rows).AsMemory(0, rows)!, null, cancellationToken);
 
-    public override void Write(NpgsqlBinaryImporter importer, int row, long shardRow)
+    public override ValueProblem? Check(int row) => _values![row] is null ? NullProblem() : null;
+
+    public override void Write(NpgsqlBinaryImporter importer, int row)
     {
         var value = _values![row];
         if (value is null)
         {
-            WriteNull(importer, shardRow);
+            importer.WriteNull();
         }
         else
         {

@@ -16,10 +16,13 @@ internal static class ShardCopier
     // holds 28-29 digits (BigQuery NUMERIC is DECIMAL(38,9), BIGNUMERIC wider).
     private static readonly ParquetOptions Options = new() { UseDateOnlyTypeForDates = true, TreatByteArrayAsString = false, UseBigDecimal = true };
 
-    /// <summary>Validates the shard's schema against the target and returns the rows copied.</summary>
+    /// <summary>
+    /// Validates the shard's schema against the target and returns the rows copied. A row with a value its column cannot
+    /// hold fails the shard, or, with <paramref name="rejects"/>, is left out whole and recorded there.
+    /// </summary>
     public static async Task<long> CopyAsync(
         NpgsqlConnection connection, string stagingTable, ResolvedTarget target, string path, int shardIndex, long expectedRows,
-        string describe, CancellationToken cancellationToken)
+        ShardRejects? rejects, string describe, CancellationToken cancellationToken)
     {
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.RandomAccess);
         ParquetReader reader;
@@ -69,7 +72,7 @@ internal static class ShardCopier
                         throw new InvalidBatchException($"{describe}: row group {g} cannot be read ({e.GetType().Name}: {e.Message}); truncated or corrupt Parquet.", e);
                     }
 
-                    WriteRows(importer, loaders, rows, shardIndex, shardRow);
+                    WriteRows(importer, loaders, rows, shardIndex, shardRow, rejects);
                     shardRow += rows;
                 }
 
@@ -81,25 +84,51 @@ internal static class ShardCopier
                 throw new InvalidBatchException($"{describe}: read {shardRow} rows, the manifest says {expectedRows}.");
             }
 
-            return shardRow;
+            return shardRow - (rejects?.Rows.Count ?? 0);
         }
     }
 
     // Synchronous on purpose: the importer buffers, and a per-value await costs more than the write it waits for.
-    private static void WriteRows(NpgsqlBinaryImporter importer, ColumnLoader[] loaders, int rows, int shardIndex, long firstRow)
+    // A row is checked whole before any of it is written: a COPY cannot take back half a row.
+    private static void WriteRows(NpgsqlBinaryImporter importer, ColumnLoader[] loaders, int rows, int shardIndex, long firstRow, ShardRejects? rejects)
     {
         for (var r = 0; r < rows; r++)
         {
-            importer.StartRow();
             var shardRow = firstRow + r;
+            var (failing, problem) = FirstProblem(loaders, r);
+            if (failing is not null)
+            {
+                if (rejects is null)
+                {
+                    throw failing.Fail(shardRow, problem!);
+                }
+
+                rejects.Add(failing, shardRow, problem!);
+                continue;
+            }
+
+            importer.StartRow();
             foreach (var loader in loaders)
             {
-                loader.Write(importer, r, shardRow);
+                loader.Write(importer, r);
             }
 
             importer.Write(shardIndex, NpgsqlDbType.Integer);
             importer.Write(shardRow, NpgsqlDbType.Bigint);
         }
+    }
+
+    private static (ColumnLoader? Loader, ValueProblem? Problem) FirstProblem(ColumnLoader[] loaders, int row)
+    {
+        foreach (var loader in loaders)
+        {
+            if (loader.Check(row) is { } problem)
+            {
+                return (loader, problem);
+            }
+        }
+
+        return (null, null);
     }
 
     /// <summary>Matches the shard's columns to the contract: none missing, none extra, every type compatible.</summary>

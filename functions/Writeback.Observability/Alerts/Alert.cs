@@ -16,6 +16,9 @@ public static class AlertKind
     /// <summary>Back on time after any of the above.</summary>
     public const string Recovery = "recovery";
 
+    /// <summary>A batch was applied without the rows its target's policy let it reject.</summary>
+    public const string RejectedRows = "rejected-rows";
+
     public static string For(SloState state) => state switch
     {
         SloState.AtRisk or SloState.Late => Delay,
@@ -52,6 +55,26 @@ public sealed record Alert
 
     /// <summary>A short line for email subjects (SNS caps them at 100 characters).</summary>
     public string Subject => $"Writeback {Kind}: {Dataset} ({State.Name()})";
+
+    /// <summary>How many rows of an applied batch were set aside; where they are, never what they held.</summary>
+    public static Alert ForRejectedRows(SloEvaluation evaluation, string batchId, long rejected, long? rows, string? traceId)
+    {
+        ArgumentNullException.ThrowIfNull(evaluation);
+        var of = rows is { } total ? $" of {total:N0}" : "";
+        var trace = traceId is { } t ? $" [trace {t}]" : "";
+        return new Alert
+        {
+            Kind = AlertKind.RejectedRows,
+            Dataset = evaluation.Dataset,
+            State = evaluation.State,
+            BusinessDate = evaluation.BusinessDate,
+            Deadline = evaluation.Deadline,
+            BatchId = batchId,
+            TraceId = traceId,
+            Message = $"REJECTED ROWS: {evaluation.Dataset} — batch {batchId} was applied without {rejected:N0}{of} rows that failed type, null or key checks; they are listed in writeback.rejects{trace}",
+            RaisedAt = evaluation.EvaluatedAt,
+        };
+    }
 
     public static Alert From(SloEvaluation evaluation, SloState? previous)
     {

@@ -188,9 +188,9 @@ public sealed class RunHistory : IAsyncDisposable
         var now = Now();
         await using var command = _dataSource.CreateCommand("""
             INSERT INTO writeback_runs.batches (batch_id, dataset, partition_value, traceparent, trace_id, status, started_at, ended_at, rows,
-                                                inserted, updated, deleted, unchanged, error, cause, updated_at)
+                                                inserted, updated, deleted, unchanged, rejected, error, cause, updated_at)
             VALUES (@batch, @dataset, @partition, @traceparent, @trace, coalesce(@status, 'running'), @now, CASE WHEN @ended THEN @now END, @rows,
-                    @inserted, @updated, @deleted, @unchanged, @error, @cause, @now)
+                    @inserted, @updated, @deleted, @unchanged, @rejected, @error, @cause, @now)
             ON CONFLICT (batch_id) DO UPDATE SET
                 status = coalesce(EXCLUDED.status, batches.status),
                 dataset = coalesce(EXCLUDED.dataset, batches.dataset),
@@ -203,6 +203,7 @@ public sealed class RunHistory : IAsyncDisposable
                 updated = coalesce(EXCLUDED.updated, batches.updated),
                 deleted = coalesce(EXCLUDED.deleted, batches.deleted),
                 unchanged = coalesce(EXCLUDED.unchanged, batches.unchanged),
+                rejected = coalesce(EXCLUDED.rejected, batches.rejected),
                 error = coalesce(EXCLUDED.error, batches.error),
                 cause = coalesce(EXCLUDED.cause, batches.cause),
                 updated_at = EXCLUDED.updated_at
@@ -220,6 +221,7 @@ public sealed class RunHistory : IAsyncDisposable
         command.Parameters.Add(Bigint("updated", update.Updated));
         command.Parameters.Add(Bigint("deleted", update.Deleted));
         command.Parameters.Add(Bigint("unchanged", update.Unchanged));
+        command.Parameters.Add(Bigint("rejected", update.Rejected));
         command.Parameters.Add(Text("error", update.Error));
         command.Parameters.Add(Text("cause", Truncate(update.Cause)));
         await command.ExecuteNonQueryAsync(cancellationToken);
@@ -267,7 +269,7 @@ public sealed class RunHistory : IAsyncDisposable
                    b.inserted, b.updated, b.deleted, b.unchanged,
                    (SELECT coalesce(sum(a.attempts - 1), 0) FROM (SELECT max(s.attempt) AS attempts FROM writeback_runs.steps s
                         WHERE s.batch_id = b.batch_id GROUP BY s.step, s.shard_index) a)::bigint,
-                   b.error, b.cause
+                   b.error, b.cause, b.rejected
             FROM (SELECT *, row_number() OVER (PARTITION BY dataset ORDER BY started_at DESC, batch_id DESC) AS n
                   FROM writeback_runs.batches WHERE (@dataset::text IS NULL OR dataset = @dataset) AND (@batch::text IS NULL OR batch_id = @batch)) b
             WHERE b.n <= @limit
@@ -302,6 +304,7 @@ public sealed class RunHistory : IAsyncDisposable
                 Retries = (int)reader.GetInt64(17),
                 Error = NullableString(reader, 18),
                 Cause = NullableString(reader, 19),
+                Rejected = NullableLong(reader, 20),
             });
         }
 

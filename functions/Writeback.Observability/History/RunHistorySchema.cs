@@ -70,5 +70,7 @@ public static class RunHistorySchema
             failed_sinks   text,
             raised_at      timestamptz NOT NULL);
         CREATE INDEX IF NOT EXISTS alerts_raised_idx ON writeback_runs.alerts (raised_at);
+        -- Rows the batch's load set aside under its target's rejected-rows policy (writeback.rejects has them).
+        ALTER TABLE writeback_runs.batches ADD COLUMN IF NOT EXISTS rejected bigint;
         """;
 }

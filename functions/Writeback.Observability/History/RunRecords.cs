@@ -78,6 +78,9 @@ public sealed record BatchRun
 
     public long? Unchanged { get; init; }
 
+    /// <summary>Rows set aside under the target's rejected-rows policy; the batch was applied without them.</summary>
+    public long? Rejected { get; init; }
+
     /// <summary>Attempts beyond the first, over every step and shard.</summary>
     public int Retries { get; init; }
 
@@ -166,6 +169,8 @@ public sealed record BatchUpdate(string BatchId)
     public long? Deleted { get; init; }
 
     public long? Unchanged { get; init; }
+
+    public long? Rejected { get; init; }
 
     public string? Error { get; init; }
 

@@ -39,9 +39,10 @@ public sealed class RecordingFunctionHandler : IFunctionHandler
     {
         ArgumentNullException.ThrowIfNull(context);
         var input = StepPayload.Read(payloadJson);
-        if (input.BatchId is not { Length: > 0 } batchId)
+        if (input.BatchId is not { Length: > 0 } batchId || input.DryRun)
         {
             // Not a batch step (a ping, a malformed payload): nothing to attribute it to; the handler reports the error.
+            // A dry run's steps share the batch id with its real run, whose status, counts and SLO they must not touch.
             return await _inner.InvokeAsync(payloadJson, context, cancellationToken);
         }
 
@@ -137,6 +138,7 @@ public sealed class RecordingFunctionHandler : IFunctionHandler
                         Updated = output.Updated,
                         Deleted = output.Deleted,
                         Unchanged = output.Unchanged,
+                        Rejected = output.Rejected,
                     },
                     cancellationToken);
                 break;

@@ -34,12 +34,17 @@ internal sealed record StepPayload
 
     public long? Unchanged { get; init; }
 
+    public long? Rejected { get; init; }
+
     /// <summary>The Catch output handed to cleanup after a failure: <c>{"Error": …, "Cause": …}</c>.</summary>
     public string? Error { get; init; }
 
     public string? Cause { get; init; }
 
     public bool HasError { get; init; }
+
+    /// <summary>A dry run's step: it changes no batch's outcome, so history leaves it out.</summary>
+    public bool DryRun { get; init; }
 
     public static StepPayload Read(string? json)
     {
@@ -73,7 +78,9 @@ internal sealed record StepPayload
                 Updated = Number(root, "updated"),
                 Deleted = Number(root, "deleted"),
                 Unchanged = Number(root, "unchanged"),
+                Rejected = Number(root, "rejected"),
                 HasError = error.ValueKind == JsonValueKind.Object,
+                DryRun = root.TryGetProperty("dryRun", out var dry) && dry.ValueKind == JsonValueKind.True,
                 Error = error.ValueKind == JsonValueKind.Object ? String(error, "Error") : null,
                 Cause = error.ValueKind == JsonValueKind.Object ? String(error, "Cause") : null,
             };

@@ -46,6 +46,7 @@ public static class HtmlReport
             table { border-collapse: collapse; font-size: 12px; margin-top: 6px; }
             th, td { text-align: left; padding: 3px 10px 3px 0; border-bottom: 1px solid #eaeef2; vertical-align: top; }
             td.num { text-align: right; font-variant-numeric: tabular-nums; }
+            td.rejected { color: #b45309; font-weight: 600; }
             code { font-family: ui-monospace, monospace; font-size: 12px; }
             .status-failed { color: #cf222e; font-weight: 600; }
             .verdict { display: inline-block; padding: 0 6px; border-radius: 8px; font-weight: 600; white-space: nowrap; }
@@ -84,12 +85,12 @@ public static class HtmlReport
                 continue;
             }
 
-            html.Append("<table><thead><tr><th>batch</th><th>status</th><th>deadline</th><th>business date</th><th>arrived (UTC)</th><th>duration</th><th>rows</th><th>inserted</th><th>updated</th><th>deleted</th><th>unchanged</th><th>bytes</th><th>retries</th><th>history</th><th>trace</th><th>error</th></tr></thead><tbody>\n");
+            html.Append("<table><thead><tr><th>batch</th><th>status</th><th>deadline</th><th>business date</th><th>arrived (UTC)</th><th>duration</th><th>rows</th><th>inserted</th><th>updated</th><th>deleted</th><th>unchanged</th><th>rejected</th><th>bytes</th><th>retries</th><th>history</th><th>trace</th><th>error</th></tr></thead><tbody>\n");
             foreach (var run in dataset.Runs)
             {
                 var duration = run.End is { } end ? FormatDuration(end - run.Start) : "running";
                 var history = run.HistoryLink is { } link ? $"<a href=\"{E(link)}\">history</a>" : "";
-                html.Append(CultureInfo.InvariantCulture, $"<tr class=\"{E(run.Verdict)}\" data-batch-id=\"{E(run.BatchId)}\"><td><code>{E(run.BatchId)}</code></td><td class=\"status-{E(run.Status)}\">{E(run.Status)}</td><td><span class=\"verdict {E(run.Verdict)}\">{E(VerdictText(run))}</span></td><td>{E(run.BusinessDate)}</td><td>{Time(run.Start)}</td><td class=\"num\">{duration}</td><td class=\"num\">{Number(run.Rows)}</td><td class=\"num\">{Number(run.Inserted)}</td><td class=\"num\">{Number(run.Updated)}</td><td class=\"num\">{Number(run.Deleted)}</td><td class=\"num\">{Number(run.Unchanged)}</td><td class=\"num\">{Number(run.Bytes)}</td><td class=\"num\">{run.Retries}</td><td>{history}</td><td><code>{E(run.TraceId ?? "")}</code></td><td>{E(run.Error ?? "")}</td></tr>\n");
+                html.Append(CultureInfo.InvariantCulture, $"<tr class=\"{E(run.Verdict)}\" data-batch-id=\"{E(run.BatchId)}\"><td><code>{E(run.BatchId)}</code></td><td class=\"status-{E(run.Status)}\">{E(run.Status)}</td><td><span class=\"verdict {E(run.Verdict)}\">{E(VerdictText(run))}</span></td><td>{E(run.BusinessDate)}</td><td>{Time(run.Start)}</td><td class=\"num\">{duration}</td><td class=\"num\">{Number(run.Rows)}</td><td class=\"num\">{Number(run.Inserted)}</td><td class=\"num\">{Number(run.Updated)}</td><td class=\"num\">{Number(run.Deleted)}</td><td class=\"num\">{Number(run.Unchanged)}</td><td class=\"num{(run.Rejected > 0 ? " rejected" : "")}\">{Number(run.Rejected)}</td><td class=\"num\">{Number(run.Bytes)}</td><td class=\"num\">{run.Retries}</td><td>{history}</td><td><code>{E(run.TraceId ?? "")}</code></td><td>{E(run.Error ?? "")}</td></tr>\n");
             }
 
             html.Append("</tbody></table>\n</section>\n");

@@ -44,6 +44,7 @@ public static class ReportBuilder
                         Updated = run.Updated,
                         Deleted = run.Deleted,
                         Unchanged = run.Unchanged,
+                        Rejected = run.Rejected,
                         HistoryLink = historyLink?.Invoke(run),
                     };
                 })]));

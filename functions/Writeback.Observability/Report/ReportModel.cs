@@ -49,6 +49,8 @@ public sealed record ReportRun(
 
     [JsonPropertyName("unchanged")] public long? Unchanged { get; init; }
 
+    [JsonPropertyName("rejected")] public long? Rejected { get; init; }
+
     /// <summary>Where the run's execution history is (a local history file, the console or the AWS console); null when unknown.</summary>
     [JsonPropertyName("historyLink")]
     public string? HistoryLink { get; init; }

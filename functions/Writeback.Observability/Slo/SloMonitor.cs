@@ -22,7 +22,7 @@ public sealed record SloCheckResult(SloEvaluation Evaluation, Alert? Alert, IRea
 /// past <see cref="SloOptions.StuckAfter"/> to failed (see <see cref="StuckBatchSweeper"/>) and records that in run
 /// history, so the evaluation that follows sees the failure and alerts on it, naming the batch and why.
 /// </remarks>
-public sealed class SloMonitor(RunHistory history, SloEvaluator evaluator, IReadOnlyList<IAlertSink> sinks, StructuredLog? log = null, bool sweepStuckBatches = false)
+public sealed partial class SloMonitor(RunHistory history, SloEvaluator evaluator, IReadOnlyList<IAlertSink> sinks, StructuredLog? log = null, bool sweepStuckBatches = false)
 {
     /// <summary>The error name run history and the alert carry for a batch the sweep failed.</summary>
     public const string StuckError = "Writeback.Stuck";
@@ -75,12 +75,19 @@ public sealed class SloMonitor(RunHistory history, SloEvaluator evaluator, IRead
     public async Task<SloCheckResult> CheckAsync(SloTarget target, CancellationToken cancellationToken = default)
     {
         var evaluation = await evaluator.EvaluateAsync(target, cancellationToken);
+        await AlertRejectedRowsAsync(evaluation, cancellationToken);
         var (alert, alertId) = await TransitionAsync(evaluation, cancellationToken);
         if (alert is null)
         {
             return new SloCheckResult(evaluation, null, []);
         }
 
+        return new SloCheckResult(evaluation, alert, await DeliverAsync(alert, alertId, cancellationToken));
+    }
+
+    /// <summary>Sends an alert recorded in <c>writeback_runs.alerts</c> to every sink; returns the sinks that failed (kept with it).</summary>
+    private async Task<IReadOnlyList<string>> DeliverAsync(Alert alert, long alertId, CancellationToken cancellationToken)
+    {
         var failed = new List<string>();
         foreach (var sink in sinks)
         {
@@ -103,7 +110,7 @@ public sealed class SloMonitor(RunHistory history, SloEvaluator evaluator, IRead
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        return new SloCheckResult(evaluation, alert, failed);
+        return failed;
     }
 
     /// <summary>Records the evaluation as the dataset's state; returns the alert when the state changed in a way worth one.</summary>
@@ -154,23 +161,7 @@ public sealed class SloMonitor(RunHistory history, SloEvaluator evaluator, IRead
             await upsert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        long id = 0;
-        if (alert is not null)
-        {
-            await using var insert = new NpgsqlCommand("""
-                INSERT INTO writeback_runs.alerts (dataset, kind, state, previous_state, business_date, batch_id, message, raised_at)
-                VALUES (@dataset, @kind, @state, @previous, @date, @batch, @message, @now) RETURNING id
-                """, connection, transaction);
-            insert.Parameters.Add(RunHistory.Text("dataset", alert.Dataset));
-            insert.Parameters.Add(RunHistory.Text("kind", alert.Kind));
-            insert.Parameters.Add(RunHistory.Text("state", alert.State.Name()));
-            insert.Parameters.Add(RunHistory.Text("previous", alert.PreviousState?.Name()));
-            insert.Parameters.Add(new NpgsqlParameter("date", NpgsqlDbType.Date) { Value = alert.BusinessDate });
-            insert.Parameters.Add(RunHistory.Text("batch", alert.BatchId));
-            insert.Parameters.Add(RunHistory.Text("message", alert.Message));
-            insert.Parameters.Add(RunHistory.Timestamp("now", alert.RaisedAt));
-            id = (long)(await insert.ExecuteScalarAsync(cancellationToken))!;
-        }
+        var id = alert is null ? 0 : await InsertAlertAsync(connection, transaction, alert, cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
         return (alert, id);

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using Writeback.Aggregate;
 using Writeback.Aggregate.Publishing;
-using Writeback.Aggregate.Warehouse;
 using Writeback.Cli.Local;
 using Writeback.StepFunctions;
 using Writeback.Testing;
@@ -208,18 +207,7 @@ public sealed class LocalAwsSideTests(PostgresDatabase database) : IClassFixture
 
     private AggregateRunner Runner(LocalAwsSide aws, IPushTokenSource tokens) => AggregateRunner.CreateLocal(Options(aws, publish: true), tokens);
 
-    private LocalAggregateOptions Options(LocalAwsSide aws, bool publish)
-    {
-        var warehouse = Path.Combine(_state, "warehouse.duckdb");
-        SampleWarehouse.Ensure(warehouse, SampleWarehouse.DefaultSeed, WarehouseSize.Small, Day);
-        return new LocalAggregateOptions
-        {
-            WarehousePath = warehouse,
-            OutputRoot = Path.Combine(_state, "exports"),
-            PushUrl = publish ? aws.TriggerUrl : null,
-            PushAudience = aws.TriggerUrl.ToString(),
-        };
-    }
+    private LocalAggregateOptions Options(LocalAwsSide aws, bool publish) => LocalExports.Options(_state, Day, aws, publish);
 
     private static async Task<long> CountAsync(PostgresDatabase db, string table)
     {
@@ -227,10 +215,5 @@ public sealed class LocalAwsSideTests(PostgresDatabase database) : IClassFixture
         await connection.OpenAsync();
         await using var command = new Npgsql.NpgsqlCommand($"SELECT CASE WHEN to_regclass('{table}') IS NULL THEN 0 ELSE (SELECT count(*) FROM {table}) END", connection);
         return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }

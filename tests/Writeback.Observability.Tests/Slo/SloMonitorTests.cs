@@ -140,6 +140,24 @@ public sealed class SloMonitorTests(PostgresDatabase database) : IClassFixture<P
         Assert.Contains(kept, a => a.Dataset == "sinks_ds" && a.Kind == AlertKind.Delay);
     }
 
+    [Fact]
+    public async Task A_batch_applied_with_rejected_rows_raises_one_alert_that_says_how_many_and_names_no_value()
+    {
+        var (monitor, runs, target) = await SetUpAsync("rejects_ds");
+        var (history, _) = History();
+        await runs.SucceedAsync("rejects_ds", "rejects-today", Today, rejected: 7);
+        _time.SetUtcNow(Deadline - TimeSpan.FromHours(1));
+
+        await monitor.CheckAsync(target);
+        await monitor.CheckAsync(target);
+
+        var alert = Assert.Single(_sink.Alerts, a => a.Kind == AlertKind.RejectedRows);
+        Assert.Equal(("rejects_ds", "rejects-today"), (alert.Dataset, alert.BatchId));
+        Assert.Contains("batch rejects-today was applied without 7 of 100 rows that failed type, null or key checks", alert.Message, StringComparison.Ordinal);
+        Assert.Contains(await SloMonitor.RecentAlertsAsync(history, 50), a => a.Dataset == "rejects_ds" && a.Kind == AlertKind.RejectedRows);
+        Assert.Equal(7L, (await history.FindBatchAsync("rejects-today"))!.Rejected);
+    }
+
     /// <summary>A monitor for one dataset whose previous business date was applied on time.</summary>
     private async Task<(SloMonitor Monitor, SyntheticRuns Runs, SloTarget Target)> SetUpAsync(string dataset)
     {

@@ -24,7 +24,7 @@ internal sealed class SyntheticRuns(RunHistory history, FakeTimeProvider time)
             Input(dataset, batchId));
 
     /// <summary>A whole successful run for one business date with the typical step durations above.</summary>
-    public async Task SucceedAsync(string dataset, string batchId, DateOnly businessDate)
+    public async Task SucceedAsync(string dataset, string batchId, DateOnly businessDate, long rejected = 0)
     {
         await TriggerAsync(dataset, batchId);
         await PrepareAsync(dataset, batchId, businessDate);
@@ -36,7 +36,7 @@ internal sealed class SyntheticRuns(RunHistory history, FakeTimeProvider time)
 
         await Invoke(new FakeStep(Steps.Verify, time, Verify, _ => $$"""{"batchId":"{{batchId}}","rows":100,"shards":2}"""), Batch(batchId));
         await Invoke(new FakeStep(Steps.Publish, time, Publish,
-            _ => $$"""{"batchId":"{{batchId}}","status":"applied","inserted":100,"updated":0,"deleted":0,"unchanged":0,"reason":null}"""), Batch(batchId));
+            _ => $$"""{"batchId":"{{batchId}}","status":"applied","inserted":100,"updated":0,"deleted":0,"unchanged":0,"reason":null,"rejected":{{rejected}}}"""), Batch(batchId));
         await Invoke(new FakeStep(Steps.Cleanup, time, TimeSpan.FromSeconds(1), _ => $$"""{"batchId":"{{batchId}}","dropped":true,"recordedFailure":false}"""), Batch(batchId));
     }
 
