@@ -11,6 +11,18 @@ public sealed record PrepareInput
     [JsonPropertyName("dataset")] public string? Dataset { get; init; }
 
     [JsonPropertyName("traceparent")] public string? Traceparent { get; init; }
+
+    /// <summary>Only in input an operator starts (<c>./writeback rollback</c> or the console); the trigger never writes it.</summary>
+    [JsonPropertyName("rollback")] public RollbackInput? Rollback { get; init; }
+}
+
+public sealed record RollbackInput
+{
+    [JsonPropertyName("replaces")] public required string Replaces { get; init; }
+
+    [JsonPropertyName("by")] public required string By { get; init; }
+
+    [JsonPropertyName("reason")] public required string Reason { get; init; }
 }
 
 public sealed record PrepareOutput(

@@ -21,7 +21,11 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
 
     // ---------------------------------------------------------------------------------------------- prepare
 
-    public async Task<PrepareResult> PrepareAsync(string manifestUri, string? batchId, string? dataset, CancellationToken cancellationToken)
+    public Task<PrepareResult> PrepareAsync(string manifestUri, string? batchId, string? dataset, CancellationToken cancellationToken) =>
+        PrepareAsync(manifestUri, batchId, dataset, rollback: null, cancellationToken);
+
+    /// <param name="rollback">An operator's rollback (see <see cref="RollbackRequest"/>); null for every ordinary batch.</param>
+    public async Task<PrepareResult> PrepareAsync(string manifestUri, string? batchId, string? dataset, RollbackRequest? rollback, CancellationToken cancellationToken)
     {
         var plan = await PlanAsync(manifestUri, cancellationToken);
         var manifest = plan.Manifest;
@@ -43,6 +47,13 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         await CheckPartitionValueAsync(connection, plan, cancellationToken);
 
         var existing = await ReadBatchAsync(connection, plan.BatchId, forUpdate: true, cancellationToken);
+        if (rollback is not null)
+        {
+            var (action, reason) = await PrepareRollbackAsync(connection, manifestUri, plan, existing, rollback, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return Result(action, reason);
+        }
+
         if (existing is not null)
         {
             EnsureSameContent(plan, existing);
@@ -317,7 +328,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
             }
 
             var newer = await NewerAppliedAsync(connection, plan, cancellationToken);
-            if (newer is not null)
+            if (newer is not null && !await RollbackOverridesAsync(connection, plan, cancellationToken))
             {
                 await UpdateStatusAsync(connection, batchId, "skipped", newer, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);

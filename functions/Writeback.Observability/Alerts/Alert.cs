@@ -16,6 +16,9 @@ public static class AlertKind
     /// <summary>Back on time after any of the above.</summary>
     public const string Recovery = "recovery";
 
+    /// <summary>An operator put an earlier batch of a partition back (./writeback rollback).</summary>
+    public const string Rollback = "rollback";
+
     public static string For(SloState state) => state switch
     {
         SloState.AtRisk or SloState.Late => Delay,

@@ -22,7 +22,7 @@ public sealed record SloCheckResult(SloEvaluation Evaluation, Alert? Alert, IRea
 /// past <see cref="SloOptions.StuckAfter"/> to failed (see <see cref="StuckBatchSweeper"/>) and records that in run
 /// history, so the evaluation that follows sees the failure and alerts on it, naming the batch and why.
 /// </remarks>
-public sealed class SloMonitor(RunHistory history, SloEvaluator evaluator, IReadOnlyList<IAlertSink> sinks, StructuredLog? log = null, bool sweepStuckBatches = false)
+public sealed partial class SloMonitor(RunHistory history, SloEvaluator evaluator, IReadOnlyList<IAlertSink> sinks, StructuredLog? log = null, bool sweepStuckBatches = false)
 {
     /// <summary>The error name run history and the alert carry for a batch the sweep failed.</summary>
     public const string StuckError = "Writeback.Stuck";
@@ -33,9 +33,11 @@ public sealed class SloMonitor(RunHistory history, SloEvaluator evaluator, IRead
     public async Task<IReadOnlyList<SloCheckResult>> CheckAsync(IEnumerable<SloTarget> targets, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(targets);
+        var all = targets.ToList();
         await SweepStuckAsync(cancellationToken);
+        await AlertRollbacksAsync(all, cancellationToken);
         var results = new List<SloCheckResult>();
-        foreach (var target in targets)
+        foreach (var target in all)
         {
             results.Add(await CheckAsync(target, cancellationToken));
         }
@@ -81,6 +83,12 @@ public sealed class SloMonitor(RunHistory history, SloEvaluator evaluator, IRead
             return new SloCheckResult(evaluation, null, []);
         }
 
+        return new SloCheckResult(evaluation, alert, await DeliverAsync(alert, alertId, cancellationToken));
+    }
+
+    /// <summary>Sends a recorded alert to every sink; a sink that fails is logged and noted on the alert's row.</summary>
+    private async Task<IReadOnlyList<string>> DeliverAsync(Alert alert, long alertId, CancellationToken cancellationToken)
+    {
         var failed = new List<string>();
         foreach (var sink in sinks)
         {
@@ -103,7 +111,7 @@ public sealed class SloMonitor(RunHistory history, SloEvaluator evaluator, IRead
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        return new SloCheckResult(evaluation, alert, failed);
+        return failed;
     }
 
     /// <summary>Records the evaluation as the dataset's state; returns the alert when the state changed in a way worth one.</summary>
