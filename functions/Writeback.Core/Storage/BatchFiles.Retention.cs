@@ -18,31 +18,34 @@ public sealed partial class BatchFiles
         for (var i = 0; i < manifest.Shards.Count; i++)
         {
             var location = sources.Shard(folder, manifest.Shards[i].Uri, $"batch '{manifest.BatchId}', shard {i}");
-            if (!await ExistsAsync(location, cancellationToken))
+            if (await AbsentAsync(location, cancellationToken) is { } why)
             {
-                missing.Add($"shard {i} ({location.Describe})");
+                missing.Add($"shard {i} ({location.Describe}{why})");
             }
         }
 
         return missing;
     }
 
-    private async Task<bool> ExistsAsync(SourceLocation location, CancellationToken cancellationToken)
+    /// <summary>Null when the object can be read; otherwise why not, for the message (empty for plainly gone).</summary>
+    private async Task<string?> AbsentAsync(SourceLocation location, CancellationToken cancellationToken)
     {
         if (location.IsFile)
         {
-            return File.Exists(location.LocalPath);
+            return File.Exists(location.LocalPath) ? null : string.Empty;
         }
 
         using var request = new HttpRequestMessage(HttpMethod.Get, location.Uri);
         request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 0);
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone)
+        return response.StatusCode switch
         {
-            return false;
-        }
-
-        response.EnsureSuccessStatusCode();
-        return true;
+            HttpStatusCode.NotFound or HttpStatusCode.Gone => string.Empty,
+            // A V4 signature past its lifetime (signed_url_ttl_hours) is refused like this, though the object may be there.
+            HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
+                $": HTTP {(int)response.StatusCode}, its signed URL has expired (signed_url_ttl_hours) or is refused",
+            _ when response.IsSuccessStatusCode => null,
+            _ => throw new HttpRequestException($"{location.Describe}: HTTP {(int)response.StatusCode}", null, response.StatusCode),
+        };
     }
 }
