@@ -1,12 +1,8 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Writeback.Aggregate;
-using Writeback.Aggregate.Publishing;
 using Writeback.Aggregate.Warehouse;
 using Writeback.Core.Contracts;
 using Writeback.StepFunctions;
-using Writeback.Trigger.Auth;
-using Writeback.Trigger.Executions;
 
 namespace Writeback.Cli.Local;
 
