@@ -34,21 +34,6 @@ public sealed class RollbackTests(PostgresDatabase database) : IClassFixture<Pos
         return (engine, target, manifestA, asA, await TableDigestAsync(database.ConnectionString, target.Table));
     }
 
-    private static async Task<PublishResult> RollBackAsync(LoadEngine engine, string manifest, RollbackRequest rollback)
-    {
-        var prepared = await engine.PrepareAsync(manifest, null, null, rollback, default);
-        Assert.Equal(PrepareAction.Load, prepared.Action);
-        for (var i = 0; i < prepared.ShardCount; i++)
-        {
-            await engine.LoadShardAsync(manifest, prepared.BatchId, i, default);
-        }
-
-        await engine.VerifyAsync(manifest, prepared.BatchId, default);
-        var published = await engine.PublishAsync(manifest, prepared.BatchId, default);
-        await engine.CleanupAsync(manifest, prepared.BatchId, null, default);
-        return published;
-    }
-
     private Task<string> LedgerAsync(string table) => ScalarAsync<string>(database.ConnectionString, $"""
         SELECT concat_ws(' ; ',
             (SELECT string_agg(concat_ws(',', batch_id, status, inserted, updated, deleted), ' ' ORDER BY batch_id) FROM writeback.batches WHERE target = '{table}'),
@@ -62,7 +47,7 @@ public sealed class RollbackTests(PostgresDatabase database) : IClassFixture<Pos
         var (engine, target, manifestA, asA, asB) = await AppliedAThenBAsync("rb_apply");
         Assert.NotEqual(asA, asB);
 
-        var result = await RollBackAsync(engine, manifestA, new RollbackRequest("rb_apply-b2", "alice", "B double-counted the 1 Nov events"));
+        var result = await RunAsync(engine, manifestA, new RollbackRequest("rb_apply-b2", "alice", "B double-counted the 1 Nov events"));
 
         Assert.Equal(PublishStatus.Applied, result.Status);
         Assert.Equal(asA, await TableDigestAsync(database.ConnectionString, target.Table));
@@ -77,7 +62,7 @@ public sealed class RollbackTests(PostgresDatabase database) : IClassFixture<Pos
     public async Task The_override_holds_once_a_newer_export_then_wins_as_usual_and_the_replaced_batch_stays_replaced()
     {
         var (engine, target, manifestA, asA, _) = await AppliedAThenBAsync("rb_once");
-        await RollBackAsync(engine, manifestA, new RollbackRequest("rb_once-b2", "alice", "bad correction"));
+        await RunAsync(engine, manifestA, new RollbackRequest("rb_once-b2", "alice", "bad correction"));
 
         // Running the same rollback's Prepare again (a retried execution) finds it done and writes nothing.
         var again = await engine.PrepareAsync(manifestA, null, null, new RollbackRequest("rb_once-b2", "alice", "bad correction"), default);

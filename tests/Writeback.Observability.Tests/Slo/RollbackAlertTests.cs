@@ -21,32 +21,25 @@ public sealed class RollbackAlertTests(PostgresDatabase database) : IClassFixtur
     private readonly FakeTimeProvider _time = new(Now);
     private readonly CollectingSink _sink = new();
 
-    private async Task ExecuteAsync(string sql)
+    private static async Task RollbackAsync(NpgsqlDataSource dataSource, string batchId, string status)
     {
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private async Task RollbackAsync(string batchId, string status)
-    {
-        await ExecuteAsync(LedgerSchema.Ddl);
-        await ExecuteAsync($"""
+        await using var command = dataSource.CreateCommand(LedgerSchema.Ddl + $"""
             INSERT INTO writeback.batches (batch_id, dataset, target, partition_value, sequence, fingerprint, shard_count, total_rows, status)
             VALUES ('{batchId}', 'rb_alert', 'test.rb_alert', '2026-11-25', 1, 'f', 1, 10, 'applied');
             INSERT INTO writeback.rollbacks (batch_id, replaces, target, partition_value, requested_by, reason, status, applied_at)
             VALUES ('{batchId}', '{batchId}-newer', 'test.rb_alert', '2026-11-25', 'alice', 'the newer batch doubled the minutes', '{status}',
                     CASE WHEN '{status}' = 'applied' THEN now() END);
             """);
+        await command.ExecuteNonQueryAsync();
     }
 
     [Fact]
     public async Task An_applied_rollback_is_alerted_once_naming_both_batches_who_and_why_and_kept_in_run_history()
     {
-        await RollbackAsync("rb-alert-1", "applied");
-        await RollbackAsync("rb-alert-2", "requested");
-        var history = new RunHistory(database.ConnectionString, _time);
+        await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        await using var history = new RunHistory(dataSource, _time);
+        await RollbackAsync(dataSource, "rb-alert-1", "applied");
+        await RollbackAsync(dataSource, "rb-alert-2", "requested");
         var monitor = new SloMonitor(history, new SloEvaluator(history), [_sink]);
         SloTarget[] targets = [new("rb_alert", new Deadline { Time = "08:00", TimeZone = "Asia/Tokyo" })];
 
@@ -59,9 +52,7 @@ public sealed class RollbackAlertTests(PostgresDatabase database) : IClassFixtur
         Assert.Equal(AlertKind.Rollback, alert.Kind);
         Assert.Equal("ROLLED BACK: rb_alert 2026-11-25 holds batch rb-alert-1 again, replacing rb-alert-1-newer; by alice: the newer batch doubled the minutes", alert.Message);
         Assert.Equal(new DateTimeOffset(2026, 11, 25, 23, 0, 0, TimeSpan.Zero), alert.Deadline);
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM writeback_runs.alerts WHERE kind = 'rollback' AND batch_id = 'rb-alert-1'", connection);
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM writeback_runs.alerts WHERE kind = 'rollback' AND batch_id = 'rb-alert-1'");
         Assert.Equal(1L, await command.ExecuteScalarAsync());
     }
 }
