@@ -12,6 +12,8 @@ internal static class CliCommands
         yield return SfnCommand.Create();
         yield return ServeCommand.Create();
         yield return AggregateCommand.Create();
+        yield return BackfillCommand.Create();
+        yield return RollbackCommand.Create();
         yield return StatusCommand.Create();
         yield return SloCommand.Create();
         yield return ReportCommand.Create();

@@ -45,10 +45,17 @@ internal static class SloCommand
     {
         await using var history = new RunHistory(connectionString);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
-        var log = StructuredLog.ToFile(Path.Combine(ProjectPaths.State, "alerts.jsonl"));
-        var monitor = new SloMonitor(history, new SloEvaluator(history, SloOptions.FromEnvironment()), AlertSinks.FromEnvironment(http, log), log, sweepStuckBatches: true);
-        var results = await monitor.CheckAsync(SloTarget.From(TargetCatalog.FromDirectory(ProjectPaths.Targets)), cancellationToken);
+        var results = await Monitor(history, http).CheckAsync(Targets, cancellationToken);
         await history.PurgeAsync(RunHistoryOptions.FromEnvironment().Retention, cancellationToken);
         return results;
+    }
+
+    public static IReadOnlyList<SloTarget> Targets => SloTarget.From(TargetCatalog.FromDirectory(ProjectPaths.Targets));
+
+    /// <summary>The check with the sinks the environment configures; the log (.writeback/alerts.jsonl) always.</summary>
+    public static SloMonitor Monitor(RunHistory history, HttpClient http)
+    {
+        var log = StructuredLog.ToFile(Path.Combine(ProjectPaths.State, "alerts.jsonl"));
+        return new SloMonitor(history, new SloEvaluator(history, SloOptions.FromEnvironment()), AlertSinks.FromEnvironment(http, log), log, sweepStuckBatches: true);
     }
 }

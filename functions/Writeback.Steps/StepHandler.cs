@@ -71,7 +71,8 @@ public sealed class PrepareHandler(LoadEngine engine) : StepHandler<PrepareInput
 
     protected override async Task<PrepareOutput> RunAsync(PrepareInput request, CancellationToken cancellationToken)
     {
-        var result = await Engine.PrepareAsync(request.ManifestUri, request.BatchId, request.Dataset, cancellationToken, request.DryRun);
+        var rollback = request.Rollback is { } r ? new RollbackRequest(r.Replaces, r.By, r.Reason) : null;
+        var result = await Engine.PrepareAsync(request.ManifestUri, request.BatchId, request.Dataset, rollback, cancellationToken, request.DryRun);
         var action = result.Action switch
         {
             PrepareAction.Load => "load",

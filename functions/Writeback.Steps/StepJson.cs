@@ -14,6 +14,18 @@ public sealed record PrepareInput
 
     /// <summary>The execution input's flag: load, verify and report what Publish would do, writing nothing.</summary>
     [JsonPropertyName("dryRun")] public bool DryRun { get; init; }
+
+    /// <summary>Only in input an operator starts (<c>./writeback rollback</c> or the console); the trigger never writes it.</summary>
+    [JsonPropertyName("rollback")] public RollbackInput? Rollback { get; init; }
+}
+
+public sealed record RollbackInput
+{
+    [JsonPropertyName("replaces")] public required string Replaces { get; init; }
+
+    [JsonPropertyName("by")] public required string By { get; init; }
+
+    [JsonPropertyName("reason")] public required string Reason { get; init; }
 }
 
 public sealed record PrepareOutput(

@@ -1,12 +1,8 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Writeback.Aggregate;
-using Writeback.Aggregate.Publishing;
 using Writeback.Aggregate.Warehouse;
 using Writeback.Core.Contracts;
 using Writeback.StepFunctions;
-using Writeback.Trigger.Auth;
-using Writeback.Trigger.Executions;
 
 namespace Writeback.Cli.Local;
 
@@ -84,87 +80,32 @@ internal static class DemoRunner
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(progress);
-        Directory.CreateDirectory(options.StateFolder);
-
-        progress.Report(new DemoProgress("warehouse", $"preparing the {options.Size.Name()} sample warehouse"));
-        var warehouseClock = Stopwatch.StartNew();
-        var warehousePath = ProjectPaths.Warehouse(options.StateFolder, options.Size, options.Seed);
-        var warehouse = SampleWarehouse.Ensure(warehousePath, options.Seed, options.Size, options.BusinessDate);
-        warehouseClock.Stop();
-
-        var historyFolder = ProjectPaths.ExecutionHistories(options.StateFolder);
-        // The emulator's JVM takes seconds to start: beside the AWS side's function processes, not after them.
-        var emulator = LocalPubSub.StartEmulatorAsync(options.PubSub, cancellationToken);
-        await using var aws = await LocalPubSub.BesideEmulatorAsync(emulator, options.PubSub, () => LocalAwsSide.StartAsync(
-            new LocalAwsSideOptions
-            {
-                ConnectionString = options.ConnectionString,
-                IssuerKeyPath = ProjectPaths.IssuerKey(options.StateFolder),
-                ExportsFolder = ProjectPaths.Exports(options.StateFolder),
-                HistoryFolder = historyFolder,
-                Lambda = options.Lambda,
-                Artifacts = options.Artifacts,
-                FunctionLog = options.FunctionLog,
-                DurableExecutions = true,
-                Host = "writeback demo",
-                InMemoryWhenJournalTaken = true,
-                Log = options.Log,
-            },
-            cancellationToken));
-        await using var pubsub = await LocalPubSub.ConnectAsync(options.PubSub, await emulator, aws.TriggerUrl, aws.Issuer, cancellationToken);
-        options.Log?.Invoke(pubsub.Description);
-
+        await using var stack = await DemoStack.StartAsync(options, options.BusinessDate, options.BusinessDate, progress, cancellationToken);
         var outcomes = new List<DatasetOutcome>();
         foreach (var dataset in options.Datasets)
         {
-            outcomes.Add(await RunDatasetAsync(options, warehousePath, aws, pubsub, historyFolder, dataset, progress, cancellationToken));
+            outcomes.Add(await stack.RunDatasetAsync(dataset, options.BusinessDate, progress, cancellationToken));
         }
 
-        return new DemoOutcome(warehouse, warehouseClock.Elapsed, outcomes, aws.Lambda.Description, pubsub.Description);
+        return new DemoOutcome(stack.Warehouse, stack.WarehouseDuration, outcomes, stack.Aws.Lambda.Description, stack.PubSub.Description);
     }
 
-    private static async Task<DatasetOutcome> RunDatasetAsync(
-        DemoOptions options, string warehousePath, LocalAwsSide aws, LocalPubSub pubsub, string historyFolder, string dataset, IProgress<DemoProgress> progress, CancellationToken cancellationToken)
+    /// <summary>The exports' manifest rows per shard, for the progress line; empty when the manifest cannot be read.</summary>
+    internal static List<long> ReadShardRows(string manifestUri)
     {
-        progress.Report(new DemoProgress(dataset, "aggregating and exporting Parquet shards (GCP side)"));
-        var runner = AggregateRunner.CreateLocal(
-            pubsub.Publishing(new LocalAggregateOptions
-            {
-                WarehousePath = warehousePath,
-                OutputRoot = ProjectPaths.Exports(options.StateFolder),
-                MaxShardBytes = options.MaxShardBytes ?? Writeback.Aggregate.Export.LocalExportOptions.DefaultMaxShardBytes,
-            }),
-            new IssuerTokenSource(aws.Issuer, LocalAwsSide.PushServiceAccount));
-        var aggregate = await runner.RunAsync(dataset, options.BusinessDate, cancellationToken);
-
-        var name = ExecutionName.FromBatchId(aggregate.BatchId);
-        var execution = await pubsub.WaitForExecutionAsync(aws, name, aggregate.BatchId, cancellationToken);
-
-        var shardRows = ReadShardRows(aggregate.ManifestUri);
-        var clock = Stopwatch.StartNew();
-        while (!execution.Completion.IsCompleted)
+        try
         {
-            progress.Report(Snapshot(dataset, execution, shardRows, clock.Elapsed));
-            await Task.WhenAny(execution.Completion, Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken));
+            var path = Uri.TryCreate(manifestUri, UriKind.Absolute, out var uri) && uri.IsFile ? uri.LocalPath : manifestUri;
+            var manifest = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(path), ContractJson.Default.Manifest);
+            return manifest?.Shards.Select(s => s.Rows).ToList() ?? [];
         }
-
-        await execution.Completion;
-        clock.Stop();
-        var output = execution.OutputJson is { } json ? JsonNode.Parse(json) : null;
-        return new DatasetOutcome(
-            dataset,
-            aggregate,
-            name,
-            execution.StatusName,
-            execution.Error,
-            execution.Cause,
-            output,
-            ExecutionReport.Steps(execution),
-            (execution.StopDate ?? DateTimeOffset.UtcNow) - execution.StartDate,
-            Path.Combine(historyFolder, $"{name}.json"));
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException)
+        {
+            return [];
+        }
     }
 
-    private static DemoProgress Snapshot(string dataset, Execution execution, List<long> shardRows, TimeSpan elapsed)
+    internal static DemoProgress Snapshot(string dataset, Execution execution, List<long> shardRows, TimeSpan elapsed)
     {
         var loaded = 0;
         long rows = 0;
@@ -194,19 +135,5 @@ internal static class DemoRunner
         // Rows per second of the load itself: from the Map's start to the latest finished shard, not wall time since the start.
         var loadElapsed = loadStarted is { } from && lastLoaded is { } to ? to - from : elapsed;
         return new DemoProgress(dataset, phase, loaded, shardRows.Count, rows, loadElapsed, shardRows.Sum());
-    }
-
-    private static List<long> ReadShardRows(string manifestUri)
-    {
-        try
-        {
-            var path = Uri.TryCreate(manifestUri, UriKind.Absolute, out var uri) && uri.IsFile ? uri.LocalPath : manifestUri;
-            var manifest = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(path), ContractJson.Default.Manifest);
-            return manifest?.Shards.Select(s => s.Rows).ToList() ?? [];
-        }
-        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException)
-        {
-            return [];
-        }
     }
 }

@@ -21,8 +21,12 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
 
     // ---------------------------------------------------------------------------------------------- prepare
 
+    public Task<PrepareResult> PrepareAsync(string manifestUri, string? batchId, string? dataset, CancellationToken cancellationToken, bool dryRun = false) =>
+        PrepareAsync(manifestUri, batchId, dataset, rollback: null, cancellationToken, dryRun);
+
+    /// <param name="rollback">An operator's rollback (see <see cref="RollbackRequest"/>); null for every ordinary batch.</param>
     /// <param name="dryRun">Leaves no verdict in the ledger (skipped, applied as same content): a dry run only reports it.</param>
-    public async Task<PrepareResult> PrepareAsync(string manifestUri, string? batchId, string? dataset, CancellationToken cancellationToken, bool dryRun = false)
+    public async Task<PrepareResult> PrepareAsync(string manifestUri, string? batchId, string? dataset, RollbackRequest? rollback, CancellationToken cancellationToken, bool dryRun = false)
     {
         var plan = await PlanAsync(manifestUri, cancellationToken);
         var manifest = plan.Manifest;
@@ -44,6 +48,13 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         await CheckPartitionValueAsync(connection, plan, cancellationToken);
 
         var existing = await ReadBatchAsync(connection, plan.BatchId, forUpdate: true, cancellationToken);
+        if (rollback is not null)
+        {
+            var (action, reason) = await PrepareRollbackAsync(connection, manifestUri, plan, existing, rollback, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return Result(action, reason);
+        }
+
         if (existing is not null)
         {
             EnsureSameContent(plan, existing);
@@ -325,7 +336,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
             }
 
             var newer = await NewerAppliedAsync(connection, plan, cancellationToken);
-            if (newer is not null)
+            if (newer is not null && !await RollbackOverridesAsync(connection, plan, cancellationToken))
             {
                 await UpdateStatusAsync(connection, batchId, "skipped", newer, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);

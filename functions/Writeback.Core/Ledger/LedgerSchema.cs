@@ -55,6 +55,20 @@ public static class LedgerSchema
             sequence        bigint NOT NULL,
             applied_at      timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (target, partition_value));
+        -- An operator's rollback: batch_id is re-applied over replaces, the batch its partition held when it was asked
+        -- for, overriding the ordering rule that once (see LoadEngine.Rollback.cs). alerted_at: the SLO check's alert.
+        CREATE TABLE IF NOT EXISTS writeback.rollbacks (
+            batch_id        text NOT NULL REFERENCES writeback.batches (batch_id),
+            replaces        text NOT NULL,
+            target          text NOT NULL,
+            partition_value text NOT NULL,
+            requested_by    text NOT NULL,
+            reason          text NOT NULL,
+            status          text NOT NULL CHECK (status IN ('requested', 'applied')),
+            requested_at    timestamptz NOT NULL DEFAULT now(),
+            applied_at      timestamptz,
+            alerted_at      timestamptz,
+            PRIMARY KEY (batch_id, replaces));
         CREATE UNLOGGED TABLE IF NOT EXISTS writeback_staging.intact (
             batch_id   text PRIMARY KEY,
             created_at timestamptz NOT NULL DEFAULT now());

@@ -9,7 +9,7 @@ namespace Writeback.Core.Storage;
 /// every reference is checked before anything is fetched, and every read is bounded (a manifest by its cap, a shard by
 /// the size its manifest declares), so an endless source fails fast instead of filling memory or disk.
 /// </summary>
-public sealed class BatchFiles(HttpClient http, SourcePolicy sources)
+public sealed partial class BatchFiles(HttpClient http, SourcePolicy sources)
 {
     private const int ChunkBytes = 1 << 20;
 

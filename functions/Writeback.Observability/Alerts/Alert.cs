@@ -19,6 +19,9 @@ public static class AlertKind
     /// <summary>A batch was applied without the rows its target's policy let it reject.</summary>
     public const string RejectedRows = "rejected-rows";
 
+    /// <summary>An operator put an earlier batch of a partition back (./writeback rollback).</summary>
+    public const string Rollback = "rollback";
+
     public static string For(SloState state) => state switch
     {
         SloState.AtRisk or SloState.Late => Delay,

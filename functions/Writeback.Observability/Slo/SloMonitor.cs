@@ -33,9 +33,11 @@ public sealed partial class SloMonitor(RunHistory history, SloEvaluator evaluato
     public async Task<IReadOnlyList<SloCheckResult>> CheckAsync(IEnumerable<SloTarget> targets, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(targets);
+        var all = targets.ToList();
         await SweepStuckAsync(cancellationToken);
+        await AlertRollbacksAsync(all, cancellationToken);
         var results = new List<SloCheckResult>();
-        foreach (var target in targets)
+        foreach (var target in all)
         {
             results.Add(await CheckAsync(target, cancellationToken));
         }

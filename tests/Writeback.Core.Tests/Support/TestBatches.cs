@@ -180,9 +180,9 @@ public sealed class TestBatches : IDisposable
         };
 
     /// <summary>Runs every step the state machine would, in order, shards one after another.</summary>
-    public static async Task<PublishResult> RunAsync(LoadEngine engine, string manifest)
+    public static async Task<PublishResult> RunAsync(LoadEngine engine, string manifest, RollbackRequest? rollback = null)
     {
-        var prepared = await engine.PrepareAsync(manifest, null, null, default);
+        var prepared = await engine.PrepareAsync(manifest, null, null, rollback, default);
         if (prepared.Action != PrepareAction.Load)
         {
             return await engine.PublishAsync(manifest, prepared.BatchId, default);
