@@ -44,14 +44,11 @@ public sealed class JList : List<object?>
 
     public static JList NewSequence() => new() { Sequence = true };
 
+    /// <summary>A sequence of one item; as in the reference, an undefined item is kept, so a path over no input still evaluates its variables.</summary>
     public static JList NewSequence(object? item)
     {
         var s = NewSequence();
-        if (item is not null)
-        {
-            s.Add(item);
-        }
-
+        s.Add(item);
         return s;
     }
 }
