@@ -90,9 +90,9 @@ internal sealed partial class StateNode
 }
 
 /// <summary>
-/// A state machine definition in the Amazon States Language (JSONPath), parsed and validated. Loading refuses what the
-/// local engine does not run (JSONata, Distributed Map, activities, .sync and .waitForTaskToken) with an error that
-/// names the feature and the state, and reports every structural error at once.
+/// A state machine definition in the Amazon States Language (JSONPath and JSONata states), parsed and validated. Loading
+/// refuses what the local engine does not run (variables, Distributed Map, activities, .sync and .waitForTaskToken) with
+/// an error that names the feature and the state, and reports every structural error at once.
 /// </summary>
 public sealed partial class StateMachineDefinition
 {
@@ -342,9 +342,13 @@ public sealed partial class StateMachineDefinition
             {
                 _errors.Add($"{where}: Distributed Map ({key}) is not supported by the local engine; use an inline Map.");
             }
+            else if (key is "Arguments" or "Output" or "Items")
+            {
+                _errors.Add($"{where}: '{key}' is a JSONata field and this is a JSONPath state; set \"QueryLanguage\": \"JSONata\" on the state or the state machine to use it.");
+            }
             else if (UnsupportedFeatureFields.Contains(key))
             {
-                _errors.Add($"{where}: '{key}' is not supported by the local engine (it belongs to JSONata, variables or cross-account access).");
+                _errors.Add($"{where}: '{key}' is not supported by the local engine (it belongs to variables or cross-account access).");
             }
             else
             {

@@ -111,10 +111,10 @@ internal static class UrlCoding
     }
 }
 
-/// <summary>ISO 8601 timestamps for $toMillis/$fromMillis/$now; XPath picture strings are not supported.</summary>
-internal static class Dates
+/// <summary>$toMillis and $fromMillis: ISO 8601 by default, XPath date/time pictures when given.</summary>
+internal static partial class Dates
 {
-    public static object? ToMillis(string? s, string? picture)
+    public static object? ToMillis(string? s, string? picture, DateTimeOffset now)
     {
         if (s is null)
         {
@@ -123,92 +123,27 @@ internal static class Dates
 
         if (picture is not null)
         {
-            throw new JsonataException("D3200", value: picture);
+            return Pictures.ParseDateTime(s, picture, now);
         }
 
-        string[] formats = ["yyyy", "yyyy-MM", "yyyy-MM-dd", "yyyy-MM-ddTHH", "yyyy-MM-ddTHH:mm", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-ddTHH:mm:ss.FFFFFFF",
-            "yyyy-MM-ddTHH:mmK", "yyyy-MM-ddTHH:mm:ssK", "yyyy-MM-ddTHH:mm:ss.FFFFFFFK", "yyyy-MM-ddTHHK"];
-        var text = s.EndsWith('Z') ? s : s;
-        if (DateTimeOffset.TryParseExact(text, formats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d)
-            || (s.Length > 0 && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out d) && char.IsAsciiDigit(s[0]) && s.Contains('-', StringComparison.Ordinal)))
+        var m = Iso8601().Match(s);
+        if (!m.Success)
         {
-            return (double)d.ToUnixTimeMilliseconds();
+            throw new JsonataException("D3110", value: s);
         }
 
-        throw new JsonataException("D3110", value: s);
+        // Missing parts default as Date.parse does: month and day 1, time 0, UTC.
+        var text = s.Length == 4 ? s + "-01-01" : s.Length == 7 ? s + "-01" : s;
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d)
+            ? (double)d.ToUnixTimeMilliseconds()
+            : throw new JsonataException("D3110", value: s);
     }
 
-    public static object? FromMillis(object? millis, string? picture, string? timezone)
-    {
-        if (millis is not double ms)
-        {
-            return null;
-        }
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}(-[01]\d)?(-[0-3]\d)?(T[0-2]\d:[0-5]\d:[0-5]\d)?(\.\d+)?([+-][0-2]\d:?[0-5]\d|Z)?$")]
+    private static partial System.Text.RegularExpressions.Regex Iso8601();
 
-        if (picture is not null)
-        {
-            throw new JsonataException("D3200", value: picture);
-        }
-
-        var d = DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Floor(ms));
-        if (timezone is not null)
-        {
-            var sign = timezone.StartsWith('-') ? -1 : 1;
-            var digits = timezone.TrimStart('+', '-');
-            if (digits.Length == 4 && int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var hhmm))
-            {
-                var offset = TimeSpan.FromMinutes(sign * ((hhmm / 100 * 60) + (hhmm % 100)));
-                return d.ToOffset(offset).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture);
-            }
-        }
-
-        return d.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-    }
-}
-
-/// <summary>Number and integer pictures (XPath F&amp;O 3.1); only plain decimal digit pictures are implemented.</summary>
-internal static class Pictures
-{
-    public static object? FormatNumber(object? value, string? picture, JObject? options)
-    {
-        _ = options;
-        if (value is not double d)
-        {
-            return null;
-        }
-
-        throw new JsonataException("D3200", value: picture);
-    }
-
-    public static object? FormatInteger(object? value, string? picture)
-    {
-        if (value is not double d)
-        {
-            return null;
-        }
-
-        if (picture is { Length: > 0 } p && p.All(c => c is '0' or '#'))
-        {
-            return Math.Truncate(d).ToString(new string('0', p.Count(c => c == '0')), CultureInfo.InvariantCulture);
-        }
-
-        throw new JsonataException("D3200", value: picture);
-    }
-
-    public static object? ParseInteger(string? value, string? picture)
-    {
-        if (value is null)
-        {
-            return null;
-        }
-
-        if (picture is { Length: > 0 } p && p.All(c => c is '0' or '#') && long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
-        {
-            return (double)n;
-        }
-
-        throw new JsonataException("D3200", value: picture);
-    }
+    public static object? FromMillis(object? millis, string? picture, string? timezone) =>
+        millis is double ms ? Pictures.FormatDateTime((long)Math.Floor(ms), picture, timezone) : null;
 }
 
 /// <summary>The functions Step Functions adds to JSONata (and it removes $eval).</summary>

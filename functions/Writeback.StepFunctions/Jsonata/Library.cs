@@ -80,7 +80,7 @@ internal static partial class Library
         yield return new("encodeUrl", "<s-:s>", (_, a) => UrlCoding.Encode(Arg(a, 0) as string));
         yield return new("decodeUrlComponent", "<s-:s>", (_, a) => UrlCoding.Decode(Arg(a, 0) as string, "decodeUrlComponent", component: true));
         yield return new("decodeUrl", "<s-:s>", (_, a) => UrlCoding.Decode(Arg(a, 0) as string, "decodeUrl", component: false));
-        yield return new("toMillis", "<s-s?:n>", (_, a) => Dates.ToMillis(Arg(a, 0) as string, Arg(a, 1) as string));
+        yield return new("toMillis", "<s-s?:n>", (ctx, a) => Dates.ToMillis(Arg(a, 0) as string, Arg(a, 1) as string, ctx.Env.Timestamp));
         yield return new("fromMillis", "<n-s?s?:s>", (_, a) => Dates.FromMillis(Arg(a, 0), Arg(a, 1) as string, Arg(a, 2) as string));
         yield return new("clone", "<(oa)-:o>", (_, a) => Arg(a, 0) is null ? null : Values.FromJson(System.Text.Json.Nodes.JsonNode.Parse(String(Arg(a, 0), false))));
         yield return new("now", "<s?s?:s>", (ctx, a) => Dates.FromMillis((double)ctx.Env.Timestamp.ToUnixTimeMilliseconds(), Arg(a, 0) as string, Arg(a, 1) as string));
