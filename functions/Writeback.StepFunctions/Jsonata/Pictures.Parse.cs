@@ -108,7 +108,7 @@ internal static partial class Pictures
             }
         }
 
-        var month = components['M'] > 0 ? components['M'] - 1 : 0;
+        var month = components.GetValueOrDefault('M') > 0 ? components['M'] - 1 : 0;
         var day = components.GetValueOrDefault('D', 1);
         if (dateB)
         {

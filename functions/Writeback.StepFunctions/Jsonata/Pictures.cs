@@ -5,7 +5,7 @@ namespace Writeback.StepFunctions.Jsonata;
 
 /// <summary>
 /// Integer and date/time pictures of XPath F&amp;O 3.1 as JSONata uses them: $formatInteger, $parseInteger and the
-/// picture form of $fromMillis/$now. ($formatNumber pictures and $toMillis picture parsing are not implemented.)
+/// picture forms of $fromMillis, $now, $toMillis and $formatNumber.
 /// </summary>
 internal static partial class Pictures
 {
@@ -52,12 +52,6 @@ internal static partial class Pictures
         (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")];
 
     private static readonly Dictionary<string, double> WordValues = BuildWordValues();
-
-    public static object? FormatNumber(object? value, string? picture, JObject? options)
-    {
-        _ = options;
-        return value is not double ? null : throw new JsonataException("D3200", value: "$formatNumber pictures (" + picture + ")");
-    }
 
     public static object? FormatInteger(object? value, string? picture) =>
         value is double d ? FormatInteger(Math.Floor(d), Analyse(picture ?? "")) : null;
