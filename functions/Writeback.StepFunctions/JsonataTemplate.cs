@@ -50,11 +50,14 @@ internal sealed class JsonataTemplate
             case JsonValue v when Json.TryGetString(v, out var text) && IsExpressionText(text):
                 try
                 {
-                    return new JsonataTemplate(null, JsonataExpression.Compile(text[2..^2]), null, null);
+                    return new JsonataTemplate(null, JsonataExpression.CompileForStepFunctions(text[2..^2]), null, null);
                 }
                 catch (JsonataException e)
                 {
-                    errors.Add($"{where}: the JSONata expression {text} does not parse: {e.Message}");
+                    var hint = e.Code == "S0204" && e.Token is "??" or "?:"
+                        ? $" ({e.Token} came in JSONata 2.1.0; Step Functions runs JSONata 2.0.6, so write it with a condition: $exists(a) ? a : b)"
+                        : "";
+                    errors.Add($"{where}: the JSONata expression {text} does not parse: {e.Message}{hint}");
                     return new JsonataTemplate(null, null, null, null);
                 }
 

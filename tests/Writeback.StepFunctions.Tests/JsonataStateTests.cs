@@ -248,6 +248,15 @@ public sealed class JsonataStateTests
         Assert.Contains(errors, e => e.Contains("does not parse", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("$states.input.a ?? 1", "??")]
+    [InlineData("$states.input.a ?: 1", "?:")]
+    public void Operators_newer_than_the_services_JSONata_2_0_6_are_refused(string expression, string op)
+    {
+        var errors = StateMachineDefinition.Validate(Machine($$"""{"Type":"Pass","Output":"{% {{expression}} %}","End":true}"""));
+        Assert.Contains(errors, e => e.Contains($"{op} came in JSONata 2.1.0", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task The_Step_Functions_functions_partition_range_hash_and_parse_are_available()
     {

@@ -150,12 +150,34 @@ internal sealed partial class Evaluator
                 }
 
                 return new Lambda { Body = lambda.Body, Params = unbound, Env = frame, Input = lambda.Input };
+            case PartialNative earlier:
+                // Fill the earlier partial's holes in order; a new '?' stays a hole.
+                var bound = new List<object?>();
+                var stillHoles = new List<bool>();
+                var k = 0;
+                for (var i = 0; i < earlier.Bound.Count; i++)
+                {
+                    if (!earlier.Holes[i])
+                    {
+                        bound.Add(earlier.Bound[i]);
+                        stillHoles.Add(false);
+                        continue;
+                    }
+
+                    var hole = k >= holes.Count || holes[k];
+                    bound.Add(hole ? Hole : args[k]);
+                    stillHoles.Add(hole);
+                    k++;
+                }
+
+                return new PartialNative(earlier.Function, bound, stillHoles);
             case NativeFunc native:
                 var arity = native.Arity;
+                // Parameters not written at all are bound to undefined, not left open, as in the reference.
                 while (args.Count < arity)
                 {
-                    args.Add(Hole);
-                    holes.Add(true);
+                    args.Add(null);
+                    holes.Add(false);
                 }
 
                 return new PartialNative(native, args, holes);

@@ -424,9 +424,9 @@ internal sealed partial class Evaluator
             input = wrapper[0];
         }
 
-        if (input is JObject o)
+        if (input is JObject or JList)
         {
-            foreach (var value in o.Values)
+            foreach (var value in input is JObject o ? o.Values.ToList() : (JList)input)
             {
                 if (value is JList arr)
                 {

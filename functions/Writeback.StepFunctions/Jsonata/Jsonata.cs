@@ -19,6 +19,9 @@ public sealed class JsonataExpression
     /// <exception cref="JsonataException">The expression is not valid JSONata.</exception>
     public static JsonataExpression Compile(string expression) => new(Parser.Parse(expression), expression);
 
+    /// <summary>Compiles as Step Functions does: JSONata 2.0.6, so without the later ?? and ?: operators.</summary>
+    public static JsonataExpression CompileForStepFunctions(string expression) => new(Parser.Parse(expression, version206: true), expression);
+
     /// <summary>Evaluates over an input (C# null: no input) with variables; the result is undefined when <c>Defined</c> is false.</summary>
     public (bool Defined, JsonNode? Value) Evaluate(JsonNode? input, bool hasInput, IReadOnlyDictionary<string, JsonNode?>? bindings = null)
     {

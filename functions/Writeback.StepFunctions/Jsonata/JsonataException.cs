@@ -30,10 +30,27 @@ public sealed class JsonataException : Exception
         var template = Templates.TryGetValue(code, out var t) ? t : "JSONata error";
         return string.Create(CultureInfo.InvariantCulture, $"{code}: ")
             + template.Replace("{token}", token ?? "", StringComparison.Ordinal)
-                .Replace("{value}", value is string s ? s : value is null ? "" : Values.Stringify(value, pretty: false), StringComparison.Ordinal)
-                .Replace("{value2}", value2 is string s2 ? s2 : value2 is null ? "" : Values.Stringify(value2, pretty: false), StringComparison.Ordinal)
+                .Replace("{value}", Show(value), StringComparison.Ordinal)
+                .Replace("{value2}", Show(value2), StringComparison.Ordinal)
                 .Replace("{index}", index.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
+
+    /// <summary>A value as the message shows it; an infinite number (which JSON cannot hold) is named, not stringified.</summary>
+    private static string Show(object? value) => value switch
+    {
+        null => "",
+        string s => s,
+        double d => Values.FormatNumber(d),
+        JList or JObject when Contains(value, v => v is double d && !double.IsFinite(d)) => "(a value holding a non-finite number)",
+        _ => Values.Stringify(value, pretty: false),
+    };
+
+    private static bool Contains(object? value, Func<object?, bool> test) => value switch
+    {
+        JList l => l.Any(v => Contains(v, test)),
+        JObject o => o.Values.Any(v => Contains(v, test)),
+        _ => test(value),
+    };
 
     private static readonly Dictionary<string, string> Templates = new(StringComparer.Ordinal)
     {

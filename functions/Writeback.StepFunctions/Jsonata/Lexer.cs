@@ -7,7 +7,7 @@ namespace Writeback.StepFunctions.Jsonata;
 internal readonly record struct Token(string Type, object? Value, int Position);
 
 /// <summary>Splits an expression into tokens; a '/' starts a regular expression only where an operand may start.</summary>
-internal sealed partial class Lexer(string source)
+internal sealed partial class Lexer(string source, bool version206)
 {
     internal static readonly Dictionary<string, int> Operators = new(StringComparer.Ordinal)
     {
@@ -61,6 +61,11 @@ internal sealed partial class Lexer(string source)
         {
             if (string.CompareOrdinal(s, _position, op, 0, 2) == 0)
             {
+                if (version206 && op is "??" or "?:")
+                {
+                    throw new JsonataException("S0204", _position, op);
+                }
+
                 _position += 2;
                 return new Token("operator", op, _position);
             }

@@ -105,7 +105,12 @@ internal static partial class Library
             return null;
         }
 
-        return token is string t ? s.Contains(t, StringComparison.Ordinal) : Matches(ctx, (JFunc)token!, s, 1).Count > 0;
+        return token switch
+        {
+            null => null,
+            string t => s.Contains(t, StringComparison.Ordinal),
+            _ => Matches(ctx, (JFunc)token, s, 1).Count > 0,
+        };
     }
 
     private static string? Replace(CallContext ctx, string? s, object? pattern, object? replacement, object? limit)

@@ -26,7 +26,7 @@ internal static partial class Library
         yield return new("max", "<a<n>:n>", (_, a) => Arg(a, 0) is JList { Count: > 0 } l ? l.Max(x => (double)x!) : null);
         yield return new("min", "<a<n>:n>", (_, a) => Arg(a, 0) is JList { Count: > 0 } l ? l.Min(x => (double)x!) : null);
         yield return new("average", "<a<n>:n>", (_, a) => Arg(a, 0) is JList { Count: > 0 } l ? l.Average(x => (double)x!) : null);
-        yield return new("string", "<x-b?:s>", (_, a) => Arg(a, 0) is null ? null : String(Arg(a, 0), Arg(a, 1) is true));
+        yield return new("string", "<x-b?:s>", (_, a) => Arg(a, 0) is null ? null : String(Arg(a, 0), Arg(a, 1) is true), arity: 1);
         yield return new("substring", "<s-nn?:s>", (_, a) => Substring(Arg(a, 0) as string, Arg(a, 1), Arg(a, 2)));
         yield return new("substringBefore", "<s-s:s>", (_, a) => Arg(a, 0) is string s ? Arg(a, 1) is string c && s.IndexOf(c, StringComparison.Ordinal) is >= 0 and var i ? s[..i] : s : null);
         yield return new("substringAfter", "<s-s:s>", (_, a) => Arg(a, 0) is string s ? Arg(a, 1) is string c && s.IndexOf(c, StringComparison.Ordinal) is >= 0 and var i ? s[(i + c.Length)..] : s : null);
@@ -127,6 +127,8 @@ internal static partial class Library
                 return "";
             case double d when !double.IsFinite(d):
                 throw new JsonataException("D3001", value: d);
+            case JList { OuterWrapper: true } wrapper:
+                return Values.Stringify(wrapper[0], pretty);
             default:
                 return Values.Stringify(arg, pretty);
         }

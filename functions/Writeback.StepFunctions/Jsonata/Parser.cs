@@ -16,15 +16,16 @@ internal sealed partial class Parser
     private Node _node = new("(end)", null, 0);
     private string _id = "(end)";
 
-    private Parser(string source)
+    private Parser(string source, bool version206)
     {
         _source = source;
-        _lexer = new Lexer(source);
+        _lexer = new Lexer(source, version206);
     }
 
-    public static Node Parse(string source)
+    /// <param name="version206">Refuse the ?? and ?: operators, which JSONata gained in 2.1.0, after the 2.0.6 Step Functions runs.</param>
+    public static Node Parse(string source, bool version206 = false)
     {
-        var parser = new Parser(source);
+        var parser = new Parser(source, version206);
         parser.Advance();
         var expr = parser.Expression(0);
         if (parser._id != "(end)")

@@ -289,7 +289,8 @@ public static class Values
                 sb.Append(b ? "true" : "false");
                 break;
             case double d:
-                sb.Append(double.IsFinite(d) ? FormatNumber(Precision15(d)) : "null");
+                // Integers print exactly; other numbers to 15 significant digits, hiding binary rounding noise.
+                sb.Append(!double.IsFinite(d) ? throw new JsonataException("D1001", value: d) : FormatNumber(Math.Floor(d) == d ? d : Precision15(d)));
                 break;
             case string s:
                 Quote(sb, s);

@@ -13,12 +13,14 @@ namespace Writeback.StepFunctions.Tests.Jsonata;
 public sealed class JsonataConformanceTests(ITestOutputHelper output)
 {
     /// <summary>The rate this evaluator reached when the floor was recorded; a lower rate is a regression.</summary>
-    private const double Floor = 0.813;
+    private const double Floor = 0.998;
 
     /// <summary>Groups left out, with why: what Step Functions removes from JSONata or does not run.</summary>
     public static readonly IReadOnlyDictionary<string, string> Excluded = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["function-eval"] = "Step Functions removes $eval",
+        ["function-eval"] = "Step Functions removes $eval (use $parse)",
+        ["coalescing-operator"] = "?? came in JSONata 2.1.0; Step Functions runs 2.0.6 and the engine refuses it",
+        ["default-operator"] = "?: came in JSONata 2.1.0; Step Functions runs 2.0.6 and the engine refuses it",
     };
 
     [Fact]
