@@ -108,13 +108,13 @@ public sealed partial class StateMachineDefinition
                 Expression(obj, "TimeoutSeconds", where, state);
                 Expression(obj, "HeartbeatSeconds", where, state);
                 state.Retry = ParseRetry(obj, where);
-                state.Catch = ParseJsonataCatch(obj, where);
+                state.Catch = ParseCatch(obj, where, jsonata: true);
                 break;
             case StateType.Parallel:
                 state.Arguments = Jsonata(obj, "Arguments", where);
                 state.Branches = ParseBranches(obj, where, name);
                 state.Retry = ParseRetry(obj, where);
-                state.Catch = ParseJsonataCatch(obj, where);
+                state.Catch = ParseCatch(obj, where, jsonata: true);
                 break;
             case StateType.Map:
                 ParseProcessor(obj, where, state);
@@ -122,7 +122,7 @@ public sealed partial class StateMachineDefinition
                 state.JsonataItemSelector = Jsonata(obj, "ItemSelector", where);
                 Expression(obj, "MaxConcurrency", where, state);
                 state.Retry = ParseRetry(obj, where);
-                state.Catch = ParseJsonataCatch(obj, where);
+                state.Catch = ParseCatch(obj, where, jsonata: true);
                 break;
             case StateType.Choice:
                 state.Default = Str(obj, "Default", where, false);
@@ -206,46 +206,5 @@ public sealed partial class StateMachineDefinition
 
         state.JsonataChoices = [.. rules];
         state.Choices = [.. rules.Select(r => new ChoiceRule { Next = r.Next })];
-    }
-
-    private Catcher[] ParseJsonataCatch(JsonObject obj, string where)
-    {
-        if (!obj.ContainsKey("Catch"))
-        {
-            return [];
-        }
-
-        if (obj["Catch"] is not JsonArray array)
-        {
-            _errors.Add($"{where}: Catch must be an array.");
-            return [];
-        }
-
-        var result = new List<Catcher>();
-        for (var i = 0; i < array.Count; i++)
-        {
-            var w = $"{where}: Catch[{i}]";
-            if (array[i] is not JsonObject c)
-            {
-                _errors.Add($"{w} must be an object.");
-                continue;
-            }
-
-            foreach (var key in c.Select(p => p.Key).Where(k => k is not ("ErrorEquals" or "Next" or "Output" or "Comment")))
-            {
-                _errors.Add(key == "ResultPath"
-                    ? $"{w}: ResultPath is a JSONPath field; in a JSONata state a catcher shapes the state output with Output (default: the error output)."
-                    : $"{w}: unknown field '{key}'.");
-            }
-
-            result.Add(new Catcher
-            {
-                ErrorEquals = ErrorEquals(c, w, isLast: i == array.Count - 1),
-                Next = Str(c, "Next", w, true) ?? "",
-                Output = Jsonata(c, "Output", w),
-            });
-        }
-
-        return [.. result];
     }
 }

@@ -830,7 +830,8 @@ public sealed partial class StateMachineDefinition
         return [.. result];
     }
 
-    private Catcher[] ParseCatch(JsonObject obj, string where)
+    /// <param name="jsonata">A JSONata state's catchers shape the output with Output; ResultPath is JSONPath's.</param>
+    private Catcher[] ParseCatch(JsonObject obj, string where, bool jsonata = false)
     {
         if (!obj.ContainsKey("Catch"))
         {
@@ -853,16 +854,19 @@ public sealed partial class StateMachineDefinition
                 continue;
             }
 
-            foreach (var key in c.Select(p => p.Key).Where(k => k is not ("ErrorEquals" or "Next" or "ResultPath" or "Comment")))
+            foreach (var key in c.Select(p => p.Key).Where(k => k is not ("ErrorEquals" or "Next" or "Comment") && k != (jsonata ? "Output" : "ResultPath")))
             {
-                _errors.Add($"{w}: unknown field '{key}'.");
+                _errors.Add(jsonata && key == "ResultPath"
+                    ? $"{w}: ResultPath is a JSONPath field; in a JSONata state a catcher shapes the state output with Output (default: the error output)."
+                    : $"{w}: unknown field '{key}'.");
             }
 
             result.Add(new Catcher
             {
                 ErrorEquals = ErrorEquals(c, w, isLast: i == array.Count - 1),
                 Next = Str(c, "Next", w, true) ?? "",
-                ResultPath = OptionalPath(c, "ResultPath", w, definite: true),
+                ResultPath = jsonata ? StateNode.Root : OptionalPath(c, "ResultPath", w, definite: true),
+                Output = jsonata ? Jsonata(c, "Output", w) : null,
             });
         }
 

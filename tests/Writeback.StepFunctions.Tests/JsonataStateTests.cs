@@ -257,6 +257,28 @@ public sealed class JsonataStateTests
         Assert.Contains(errors, e => e.Contains($"{op} came in JSONata 2.1.0", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The AWS guide's JSONPath-to-JSONata conversion example ("Transforming data with JSONata"), less its variable
+    /// ($customerName needs Assign, which the engine does not run yet): a literal, an expression, and a string that
+    /// looks like a path but is not evaluated.
+    /// </summary>
+    [Fact]
+    public async Task The_guides_conversion_example_builds_the_same_Arguments_as_its_JSONPath_original()
+    {
+        string? jsonata = null, jsonPath = null;
+        var invoker = Functions().Add("f", p => { if (jsonata is null) { jsonata = p; } else { jsonPath = p; } return "{}"; });
+        await Output(Machine("""
+            {"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:f",
+             "Arguments":{"static":"Hello","title":"{% $states.input.title %}","not-evaluated":"$customerName"},"End":true}
+            """), """{"title":"Doctor"}""", invoker);
+        await Output("""
+            {"StartAt":"S","States":{"S":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:f",
+             "Parameters":{"static":"Hello","title.$":"$.title","not-evaluated":"$customerName"},"End":true}}}
+            """, """{"title":"Doctor"}""", invoker);
+        JsonEqual("""{"static":"Hello","title":"Doctor","not-evaluated":"$customerName"}""", JsonNode.Parse(jsonata!));
+        JsonEqual(jsonPath!, JsonNode.Parse(jsonata!));
+    }
+
     [Fact]
     public async Task The_Step_Functions_functions_partition_range_hash_and_parse_are_available()
     {

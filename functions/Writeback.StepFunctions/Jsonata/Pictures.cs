@@ -220,33 +220,22 @@ internal static partial class Pictures
             format.Ordinal = picture.Length > semicolon + 1 && picture[semicolon + 1] == 'o';
         }
 
-        switch (primary)
+        (Primary, Case)? named = primary switch
         {
-            case "A":
-                format.Case = Case.Upper;
-                format.Primary = Primary.Letters;
-                return format;
-            case "a":
-                format.Primary = Primary.Letters;
-                return format;
-            case "I":
-                format.Case = Case.Upper;
-                format.Primary = Primary.Roman;
-                return format;
-            case "i":
-                format.Primary = Primary.Roman;
-                return format;
-            case "W":
-                format.Case = Case.Upper;
-                format.Primary = Primary.Words;
-                return format;
-            case "Ww":
-                format.Case = Case.Title;
-                format.Primary = Primary.Words;
-                return format;
-            case "w":
-                format.Primary = Primary.Words;
-                return format;
+            "A" => (Primary.Letters, Case.Upper),
+            "a" => (Primary.Letters, Case.Lower),
+            "I" => (Primary.Roman, Case.Upper),
+            "i" => (Primary.Roman, Case.Lower),
+            "W" => (Primary.Words, Case.Upper),
+            "Ww" => (Primary.Words, Case.Title),
+            "w" => (Primary.Words, Case.Lower),
+            _ => null,
+        };
+        if (named is var (kind, letterCase))
+        {
+            format.Primary = kind;
+            format.Case = letterCase;
+            return format;
         }
 
         int? zeroCode = null;
