@@ -22,6 +22,9 @@ internal sealed class Catcher
     public required string[] ErrorEquals { get; init; }
     public required string Next { get; init; }
     public JsonPath? ResultPath { get; init; }
+
+    /// <summary>JSONata states: the state's output when the catcher matches (default: the error output).</summary>
+    public JsonataTemplate? Output { get; init; }
 }
 
 /// <summary>StartAt and States: the top level of a definition, a Parallel branch, or a Map's item processor.</summary>
@@ -32,7 +35,7 @@ internal sealed class StateGraph
 }
 
 /// <summary>One state of a loaded, validated definition. Fields that do not apply to the state's type stay unset.</summary>
-internal sealed class StateNode
+internal sealed partial class StateNode
 {
     public static readonly JsonPath Root = JsonPath.Parse("$");
 
@@ -87,11 +90,11 @@ internal sealed class StateNode
 }
 
 /// <summary>
-/// A state machine definition in the Amazon States Language (JSONPath), parsed and validated. Loading refuses what the
-/// local engine does not run (JSONata, Distributed Map, activities, .sync and .waitForTaskToken) with an error that
-/// names the feature and the state, and reports every structural error at once.
+/// A state machine definition in the Amazon States Language (JSONPath and JSONata states), parsed and validated. Loading
+/// refuses what the local engine does not run (variables, Distributed Map, activities, .sync and .waitForTaskToken) with
+/// an error that names the feature and the state, and reports every structural error at once.
 /// </summary>
-public sealed class StateMachineDefinition
+public sealed partial class StateMachineDefinition
 {
     private static readonly HashSet<string> TopFields = ["Comment", "StartAt", "States", "TimeoutSeconds", "Version", "QueryLanguage"];
     private static readonly HashSet<string> GraphFields = ["Comment", "StartAt", "States", "ProcessorConfig", "QueryLanguage"];
@@ -166,6 +169,7 @@ public sealed class StateMachineDefinition
     private void ParseTop(JsonObject obj)
     {
         CheckQueryLanguage(obj, "The state machine");
+        _jsonataByDefault = Json.TryGetString(obj["QueryLanguage"], out var top) && top == "JSONata";
         foreach (var key in obj.Select(p => p.Key).Where(k => !TopFields.Contains(k)))
         {
             _errors.Add($"The state machine: unknown field '{key}'.");
@@ -295,9 +299,18 @@ public sealed class StateMachineDefinition
 
     private void CheckQueryLanguage(JsonObject obj, string where)
     {
-        if (obj["QueryLanguage"] is { } ql && (!Json.TryGetString(ql, out var lang) || lang != "JSONPath"))
+        if (obj["QueryLanguage"] is not { } ql)
         {
-            _errors.Add($"{where}: QueryLanguage '{Json.ToCompactString(ql).Trim('"')}' is not supported; the local engine runs JSONPath definitions only (JSONata is refused).");
+            return;
+        }
+
+        if (!Json.TryGetString(ql, out var lang) || lang is not ("JSONPath" or "JSONata"))
+        {
+            _errors.Add($"{where}: QueryLanguage '{Json.ToCompactString(ql).Trim('"')}' is not JSONPath or JSONata.");
+        }
+        else if (lang == "JSONPath" && _jsonataByDefault && where != "The state machine")
+        {
+            _errors.Add($"{where}: QueryLanguage JSONPath is not allowed in a state machine whose top-level QueryLanguage is JSONata; only a JSONPath state machine may mix in JSONata states.");
         }
     }
 
@@ -317,6 +330,11 @@ public sealed class StateMachineDefinition
         }
 
         CheckQueryLanguage(obj, where);
+        if (IsJsonata(obj))
+        {
+            return ParseJsonataState(name, type, obj, where);
+        }
+
         var allowed = FieldsByType[type];
         foreach (var key in obj.Select(p => p.Key).Where(k => !allowed.Contains(k)))
         {
@@ -324,9 +342,13 @@ public sealed class StateMachineDefinition
             {
                 _errors.Add($"{where}: Distributed Map ({key}) is not supported by the local engine; use an inline Map.");
             }
+            else if (key is "Arguments" or "Output" or "Items")
+            {
+                _errors.Add($"{where}: '{key}' is a JSONata field and this is a JSONPath state; set \"QueryLanguage\": \"JSONata\" on the state or the state machine to use it.");
+            }
             else if (UnsupportedFeatureFields.Contains(key))
             {
-                _errors.Add($"{where}: '{key}' is not supported by the local engine (it belongs to JSONata, variables or cross-account access).");
+                _errors.Add($"{where}: '{key}' is not supported by the local engine (it belongs to variables or cross-account access).");
             }
             else
             {
@@ -350,32 +372,7 @@ public sealed class StateMachineDefinition
             state.Catch = ParseCatch(obj, where);
         }
 
-        if (type is StateType.Choice or StateType.Succeed or StateType.Fail)
-        {
-            if (obj.ContainsKey("Next") || obj.ContainsKey("End"))
-            {
-                _errors.Add($"{where}: a {type} state cannot have Next or End.");
-            }
-        }
-        else
-        {
-            state.Next = Str(obj, "Next", where, false);
-            var end = obj["End"];
-            if (end is not null && end.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
-            {
-                _errors.Add($"{where}: End must be a boolean.");
-            }
-
-            state.End = end?.GetValueKind() == JsonValueKind.True;
-            if (state.Next is null && !state.End)
-            {
-                _errors.Add($"{where}: missing Next or \"End\": true.");
-            }
-            else if (state.Next is not null && state.End)
-            {
-                _errors.Add($"{where}: has both Next and \"End\": true.");
-            }
-        }
+        ParseTransition(obj, where, state);
 
         switch (type)
         {
@@ -410,17 +407,7 @@ public sealed class StateMachineDefinition
                 state.UsesContext |= state.ErrorPath?.IsContext == true || state.CausePath?.IsContext == true;
                 break;
             case StateType.Parallel:
-                if (obj["Branches"] is not JsonArray branches || branches.Count == 0)
-                {
-                    _errors.Add($"{where}: Branches must be a non-empty array.");
-                }
-                else
-                {
-                    state.Branches = [.. branches.Select((b, i) => b is JsonObject bo
-                        ? ParseGraph(bo, $"Branch {i} of state '{name}'", isProcessor: false)
-                        : Invalid($"{where}: Branches[{i}] must be an object."))];
-                }
-
+                state.Branches = ParseBranches(obj, where, name);
                 break;
             case StateType.Map:
                 ParseMap(obj, where, state);
@@ -431,6 +418,50 @@ public sealed class StateMachineDefinition
 
         state.UsesContext |= state.InputPath?.IsContext == true || state.OutputPath?.IsContext == true;
         return state;
+    }
+
+    private void ParseTransition(JsonObject obj, string where, StateNode state)
+    {
+        var type = state.Type;
+        if (type is StateType.Choice or StateType.Succeed or StateType.Fail)
+        {
+            if (obj.ContainsKey("Next") || obj.ContainsKey("End"))
+            {
+                _errors.Add($"{where}: a {type} state cannot have Next or End.");
+            }
+        }
+        else
+        {
+            state.Next = Str(obj, "Next", where, false);
+            var end = obj["End"];
+            if (end is not null && end.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                _errors.Add($"{where}: End must be a boolean.");
+            }
+
+            state.End = end?.GetValueKind() == JsonValueKind.True;
+            if (state.Next is null && !state.End)
+            {
+                _errors.Add($"{where}: missing Next or \"End\": true.");
+            }
+            else if (state.Next is not null && state.End)
+            {
+                _errors.Add($"{where}: has both Next and \"End\": true.");
+            }
+        }
+    }
+
+    private StateGraph[] ParseBranches(JsonObject obj, string where, string name)
+    {
+        if (obj["Branches"] is not JsonArray branches || branches.Count == 0)
+        {
+            _errors.Add($"{where}: Branches must be a non-empty array.");
+            return [];
+        }
+
+        return [.. branches.Select((b, i) => b is JsonObject bo
+            ? ParseGraph(bo, $"Branch {i} of state '{name}'", isProcessor: false)
+            : Invalid($"{where}: Branches[{i}] must be an object."))];
     }
 
     private StateGraph Invalid(string message)
@@ -678,6 +709,39 @@ public sealed class StateMachineDefinition
 
     private void ParseMap(JsonObject obj, string where, StateNode state)
     {
+        ParseProcessor(obj, where, state);
+        state.ItemsPath = Path(obj, "ItemsPath", where, definite: true) ?? StateNode.Root;
+        if (obj.ContainsKey("ItemSelector") && obj.ContainsKey("Parameters"))
+        {
+            _errors.Add($"{where}: ItemSelector and Parameters (its legacy name) are mutually exclusive.");
+        }
+
+        // A Map's Parameters is the legacy name of ItemSelector: it shapes each item, not the Map's input.
+        state.ItemSelector = Template(obj, "ItemSelector", where, state) ?? state.Parameters;
+        state.Parameters = null;
+        if (obj["MaxConcurrency"] is { } mc)
+        {
+            if (Json.TryGetInteger(mc, out var m) && m >= 0 && m <= int.MaxValue)
+            {
+                state.MaxConcurrency = (int)m;
+            }
+            else
+            {
+                _errors.Add($"{where}: MaxConcurrency must be a non-negative integer.");
+            }
+        }
+
+        state.MaxConcurrencyPath = Path(obj, "MaxConcurrencyPath", where, definite: true);
+        if (obj.ContainsKey("MaxConcurrency") && state.MaxConcurrencyPath is not null)
+        {
+            _errors.Add($"{where}: MaxConcurrency and MaxConcurrencyPath are mutually exclusive.");
+        }
+
+        state.UsesContext |= state.ItemsPath.IsContext || state.MaxConcurrencyPath?.IsContext == true;
+    }
+
+    private void ParseProcessor(JsonObject obj, string where, StateNode state)
+    {
         var hasProcessor = obj["ItemProcessor"] is JsonObject;
         var hasIterator = obj["Iterator"] is JsonObject;
         if (hasProcessor == hasIterator)
@@ -711,35 +775,6 @@ public sealed class StateMachineDefinition
         {
             state.Processor = ParseGraph(iterator, $"The iterator of state '{state.Name}'", isProcessor: false);
         }
-
-        state.ItemsPath = Path(obj, "ItemsPath", where, definite: true) ?? StateNode.Root;
-        if (obj.ContainsKey("ItemSelector") && obj.ContainsKey("Parameters"))
-        {
-            _errors.Add($"{where}: ItemSelector and Parameters (its legacy name) are mutually exclusive.");
-        }
-
-        // A Map's Parameters is the legacy name of ItemSelector: it shapes each item, not the Map's input.
-        state.ItemSelector = Template(obj, "ItemSelector", where, state) ?? state.Parameters;
-        state.Parameters = null;
-        if (obj["MaxConcurrency"] is { } mc)
-        {
-            if (Json.TryGetInteger(mc, out var m) && m >= 0 && m <= int.MaxValue)
-            {
-                state.MaxConcurrency = (int)m;
-            }
-            else
-            {
-                _errors.Add($"{where}: MaxConcurrency must be a non-negative integer.");
-            }
-        }
-
-        state.MaxConcurrencyPath = Path(obj, "MaxConcurrencyPath", where, definite: true);
-        if (obj.ContainsKey("MaxConcurrency") && state.MaxConcurrencyPath is not null)
-        {
-            _errors.Add($"{where}: MaxConcurrency and MaxConcurrencyPath are mutually exclusive.");
-        }
-
-        state.UsesContext |= state.ItemsPath.IsContext || state.MaxConcurrencyPath?.IsContext == true;
     }
 
     private Retrier[] ParseRetry(JsonObject obj, string where)
@@ -795,7 +830,8 @@ public sealed class StateMachineDefinition
         return [.. result];
     }
 
-    private Catcher[] ParseCatch(JsonObject obj, string where)
+    /// <param name="jsonata">A JSONata state's catchers shape the output with Output; ResultPath is JSONPath's.</param>
+    private Catcher[] ParseCatch(JsonObject obj, string where, bool jsonata = false)
     {
         if (!obj.ContainsKey("Catch"))
         {
@@ -818,16 +854,19 @@ public sealed class StateMachineDefinition
                 continue;
             }
 
-            foreach (var key in c.Select(p => p.Key).Where(k => k is not ("ErrorEquals" or "Next" or "ResultPath" or "Comment")))
+            foreach (var key in c.Select(p => p.Key).Where(k => k is not ("ErrorEquals" or "Next" or "Comment") && k != (jsonata ? "Output" : "ResultPath")))
             {
-                _errors.Add($"{w}: unknown field '{key}'.");
+                _errors.Add(jsonata && key == "ResultPath"
+                    ? $"{w}: ResultPath is a JSONPath field; in a JSONata state a catcher shapes the state output with Output (default: the error output)."
+                    : $"{w}: unknown field '{key}'.");
             }
 
             result.Add(new Catcher
             {
                 ErrorEquals = ErrorEquals(c, w, isLast: i == array.Count - 1),
                 Next = Str(c, "Next", w, true) ?? "",
-                ResultPath = OptionalPath(c, "ResultPath", w, definite: true),
+                ResultPath = jsonata ? StateNode.Root : OptionalPath(c, "ResultPath", w, definite: true),
+                Output = jsonata ? Jsonata(c, "Output", w) : null,
             });
         }
 

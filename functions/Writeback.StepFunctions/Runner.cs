@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace Writeback.StepFunctions;
 
 /// <summary>Interprets one execution: walks the states, applies input/output processing, Retry and Catch, and records history.</summary>
-internal sealed class ExecutionRunner : IDisposable
+internal sealed partial class ExecutionRunner : IDisposable
 {
     private readonly Execution _execution;
     private readonly StepFunctionsEngine _engine;
@@ -204,6 +204,10 @@ internal sealed class ExecutionRunner : IDisposable
         string? next = state.Next;
         switch (state.Type)
         {
+            case StateType.Pass or StateType.Choice or StateType.Wait or StateType.Succeed or StateType.Fail when state.IsJsonata:
+                (next, output) = await RunJsonataFlowStateAsync(state, input, entered, ct).ConfigureAwait(false);
+                break;
+
             case StateType.Pass:
             {
                 var scope = Scope(state, entered, 0, input);
@@ -277,7 +281,9 @@ internal sealed class ExecutionRunner : IDisposable
             try
             {
                 // Checked inside the attempt so that the state's own Catch can match States.DataLimitExceeded by name.
-                var output = await AttemptAsync(state, input, entered, retryCount, lane, ct).ConfigureAwait(false);
+                var output = state.IsJsonata
+                    ? await JsonataAttemptAsync(state, input, entered, retryCount, lane, ct).ConfigureAwait(false)
+                    : await AttemptAsync(state, input, entered, retryCount, lane, ct).ConfigureAwait(false);
                 CheckSize(output, state, "output");
                 return (state.Next, output);
             }
@@ -311,7 +317,9 @@ internal sealed class ExecutionRunner : IDisposable
                 }
 
                 var errorOutput = new JsonObject { ["Error"] = e.Error, ["Cause"] = e.Cause };
-                return (catcher.Next, ApplyResultPath(catcher.ResultPath, input, errorOutput));
+                return (catcher.Next, state.IsJsonata
+                    ? JsonataCatchOutput(state, catcher, input, errorOutput, entered)
+                    : ApplyResultPath(catcher.ResultPath, input, errorOutput));
             }
         }
     }
@@ -336,7 +344,9 @@ internal sealed class ExecutionRunner : IDisposable
         return ApplyOutputPath(state, ApplyResultPath(state.ResultPath, input, result));
     }
 
-    private async Task<JsonNode?> RunTaskAsync(StateNode state, JsonNode? taskInput, StateScope scope, int retryCount, Lane lane, CancellationToken ct)
+    /// <param name="timeoutSeconds">A JSONata state's evaluated TimeoutSeconds (a JSONPath state's come from the state).</param>
+    private async Task<JsonNode?> RunTaskAsync(
+        StateNode state, JsonNode? taskInput, StateScope scope, int retryCount, Lane lane, CancellationToken ct, int? timeoutSeconds = null, int? heartbeatSeconds = null)
     {
         var isInvoke = state.ResourceKind == ResourceKind.LambdaInvoke;
         var isLambda = state.ResourceKind is ResourceKind.LambdaInvoke or ResourceKind.LambdaFunction;
@@ -355,7 +365,7 @@ internal sealed class ExecutionRunner : IDisposable
             return d;
         }
 
-        var timeout = state.TimeoutSeconds ?? (state.TimeoutSecondsPath is null ? null : PositiveInt(scope, state.TimeoutSecondsPath, state, "TimeoutSecondsPath"));
+        var timeout = timeoutSeconds ?? state.TimeoutSeconds ?? (state.TimeoutSecondsPath is null ? null : PositiveInt(scope, state.TimeoutSecondsPath, state, "TimeoutSecondsPath"));
         var inputText = Json.ToCompactString(taskInput);
         var scheduled = state.ResourceKind == ResourceKind.LambdaFunction
             ? new JsonObject { ["resource"] = state.Resource, ["input"] = inputText }
@@ -367,7 +377,7 @@ internal sealed class ExecutionRunner : IDisposable
 
         // Recorded as the service does; a request-response Lambda call sends no heartbeats, so only TimeoutSeconds
         // is enforced (heartbeats apply to activities and the callback and job-run patterns, which are refused).
-        var heartbeat = state.HeartbeatSeconds ?? (state.HeartbeatSecondsPath is null ? null : PositiveInt(scope, state.HeartbeatSecondsPath, state, "HeartbeatSecondsPath"));
+        var heartbeat = heartbeatSeconds ?? state.HeartbeatSeconds ?? (state.HeartbeatSecondsPath is null ? null : PositiveInt(scope, state.HeartbeatSecondsPath, state, "HeartbeatSecondsPath"));
         if (heartbeat is not null && state.ResourceKind != ResourceKind.LambdaFunction)
         {
             scheduled["heartbeatInSeconds"] = heartbeat.Value;
@@ -549,7 +559,7 @@ internal sealed class ExecutionRunner : IDisposable
         return new JsonArray(results);
     }
 
-    private async Task<JsonNode?> RunMapAsync(StateNode state, JsonNode? effective, StateScope scope, Lane lane, CancellationToken ct)
+    private Task<JsonNode?> RunMapAsync(StateNode state, JsonNode? effective, StateScope scope, Lane lane, CancellationToken ct)
     {
         if (!scope.TryResolve(state.ItemsPath!, out var itemsNode) || itemsNode is not JsonArray items)
         {
@@ -557,6 +567,13 @@ internal sealed class ExecutionRunner : IDisposable
         }
 
         var maxConcurrency = state.MaxConcurrencyPath is null ? state.MaxConcurrency : NonNegativeInt(scope, state.MaxConcurrencyPath, state);
+        return RunIterationsAsync(state, items, maxConcurrency,
+            i => state.ItemSelector is null ? items[i]?.DeepClone() : state.ItemSelector.Evaluate(scope.With(effective, (i, items[i]))), lane, ct);
+    }
+
+    /// <summary>Runs a Map's iterations, <paramref name="maxConcurrency"/> at a time (0: the inline cap), resuming a top-level Map's progress.</summary>
+    private async Task<JsonNode?> RunIterationsAsync(StateNode state, JsonArray items, int maxConcurrency, Func<int, JsonNode?> itemInput, Lane lane, CancellationToken ct)
+    {
         var cap = _options.InlineMapConcurrencyCap;
         var concurrency = maxConcurrency == 0 ? cap : Math.Min(maxConcurrency, cap);
         var count = items.Count;
@@ -598,10 +615,7 @@ internal sealed class ExecutionRunner : IDisposable
                 try
                 {
                     _execution.Record(iterationLane, "MapIterationStarted", iteration);
-                    var itemInput = state.ItemSelector is null
-                        ? items[i]?.DeepClone()
-                        : state.ItemSelector.Evaluate(scope.With(effective, (i, items[i])));
-                    results[i] = Json.Own(await RunGraphAsync(state.Processor!, itemInput, iterationLane, cts.Token).ConfigureAwait(false));
+                    results[i] = Json.Own(await RunGraphAsync(state.Processor!, itemInput(i), iterationLane, cts.Token).ConfigureAwait(false));
                     _execution.Record(iterationLane, "MapIterationSucceeded", (JsonObject)iteration.DeepClone());
                     succeeded[i] = true;
                     if (topLevel)
@@ -832,7 +846,7 @@ internal sealed class ExecutionRunner : IDisposable
             ["Item"] = new JsonObject { ["Index"] = item!.Value.Index, ["Value"] = item.Value.Value?.DeepClone() },
         };
 
-        private JsonObject FullContext()
+        internal JsonObject FullContext()
         {
             var context = new JsonObject
             {

@@ -101,4 +101,24 @@ public sealed class SfnRunCliTests
             File.Delete(file);
         }
     }
+
+    [Fact]
+    public async Task A_JSONata_definition_runs_and_prints_its_Output()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"jsonata-{Guid.NewGuid():N}.asl.json");
+        await File.WriteAllTextAsync(file, """
+            {"QueryLanguage":"JSONata","StartAt":"Sum","States":{
+              "Sum":{"Type":"Pass","Output":{"total":"{% $sum($states.input.xs) %}","name":"{% $states.context.Execution.Name %}"},"End":true}}}
+            """);
+        try
+        {
+            var (code, stdout, stderr) = await Sfn(file, "--input", """{"xs":[1,2,3]}""", "--execution-name", "run-1");
+            Assert.True(code == 0, stderr);
+            JsonEqual("""{"total":6,"name":"run-1"}""", JsonNode.Parse(stdout));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

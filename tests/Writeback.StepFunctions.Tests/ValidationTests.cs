@@ -68,10 +68,16 @@ public sealed class ValidationTests
     }
 
     [Fact]
-    public void JSONata_is_refused_naming_the_feature()
+    public void A_QueryLanguage_other_than_JSONPath_or_JSONata_is_refused()
     {
-        Refused("""{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}""", "JSONata");
-        Refused("""{"StartAt":"A","States":{"A":{"Type":"Pass","QueryLanguage":"JSONata","End":true}}}""", "State 'A'", "JSONata");
+        Refused("""{"QueryLanguage":"XPath","StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}""", "The state machine", "QueryLanguage 'XPath'");
+        Refused("""{"StartAt":"A","States":{"A":{"Type":"Pass","QueryLanguage":"jsonata","End":true}}}""", "State 'A'", "is not JSONPath or JSONata");
+    }
+
+    [Fact]
+    public void A_JSONata_field_in_a_JSONPath_state_is_refused()
+    {
+        Refused(Pass("""{"Output":{"a":1}}"""), "State 'P'", "Output");
     }
 
     [Fact]
