@@ -43,6 +43,23 @@ internal sealed class Database(string connectionString)
         SELECT 1
         """);
 
+    /// <summary>
+    /// The product table as a plain table with the same columns and key: the demo's target creates it partitioned by
+    /// day, and the fresh and re-apply cases measure the row-copying publish that any other table gets.
+    /// </summary>
+    public Task UnpartitionProductTableAsync() => ExecuteAsync($"""
+        DO $$ BEGIN
+            IF EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass('{Product}')) THEN
+                CREATE TABLE {Product}_plain (LIKE {Product} INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+                ALTER TABLE {Product}_plain ADD PRIMARY KEY (student_id, business_date);
+                INSERT INTO {Product}_plain SELECT * FROM {Product};
+                DROP TABLE {Product};
+                ALTER TABLE {Product}_plain RENAME TO student_daily;
+            END IF;
+        END $$;
+        SELECT 1
+        """);
+
     /// <summary>The product table made declaratively partitioned by day (LIST on business_date), same columns and key.</summary>
     public Task PartitionProductTableAsync() => ExecuteAsync($"""
         DO $$ BEGIN

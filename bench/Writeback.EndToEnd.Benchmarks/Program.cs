@@ -31,7 +31,12 @@ var workflow = Workflow.Create(connectionString, root, exports);
 var single = await ExportAsync(long.MaxValue / 2);
 Console.WriteLine($"# batch: {single.Rows:N0} rows, {single.Shards} shard(s), {single.Bytes / 1048576.0:0.0} MiB Parquet");
 
-// Warm-up: JIT and caches for both sides; it also yields the rows for psql's CSV (the product table's own text).
+// Warm-up: JIT and caches for both sides; it also yields the rows for psql's CSV (the product table's own text). The
+// first run creates the product table as the demo's target says (partitioned by day); the cases before "partitioned"
+// measure it as a plain table.
+await db.ResetAsync();
+await workflow.RunAsync(single.ManifestUri);
+await db.UnpartitionProductTableAsync();
 await db.ResetAsync();
 await workflow.RunAsync(single.ManifestUri);
 var csv = Path.Combine(state, $"rows-{options.Size.Name()}.csv");
