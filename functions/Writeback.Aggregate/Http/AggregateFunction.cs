@@ -11,23 +11,28 @@ namespace Writeback.Aggregate.Http;
 /// <summary>
 /// The aggregate function as an HTTP app, compatible with Cloud Run functions: listens on $PORT (8080 by default)
 /// and runs one batch per <c>POST /</c>. 400 means the request can never succeed (do not retry); 500 means our
-/// fault (retry).
+/// fault (retry). <c>POST /resign</c> re-signs an exported batch's manifest for a rollback (see <see cref="Cloud.ManifestResigner"/>).
+/// Both are reachable only with an identity token of an account holding roles/run.invoker (infra/aggregate.tf).
 /// </summary>
 public static partial class AggregateFunction
 {
     /// <param name="runner">Builds the runner; by default from the environment (see <see cref="AggregateEnvironment"/>).</param>
     /// <param name="configure">A last say over the host, e.g. <c>b => b.WebHost.UseTestServer()</c> in tests.</param>
-    public static WebApplication Build(string[] args, Func<IServiceProvider, AggregateRunner>? runner = null, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="resigner">Builds the manifest re-signer; by default from the environment (cloud mode only).</param>
+    public static WebApplication Build(
+        string[] args, Func<IServiceProvider, AggregateRunner>? runner = null, Action<WebApplicationBuilder>? configure = null, Func<IServiceProvider, Cloud.ManifestResigner>? resigner = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         var port = Environment.GetEnvironmentVariable("PORT") is { Length: > 0 } p ? p : "8080";
         builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
         builder.Services.AddSingleton(runner ?? (_ => AggregateEnvironment.CreateRunner(Environment.GetEnvironmentVariable)));
+        builder.Services.AddSingleton(resigner ?? (_ => AggregateEnvironment.CreateResigner(Environment.GetEnvironmentVariable)));
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapGet("/healthz", () => "ok");
         app.MapPost("/", HandleAsync);
+        app.MapPost("/resign", HandleResignAsync);
         return app;
     }
 
