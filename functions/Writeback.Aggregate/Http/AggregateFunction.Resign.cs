@@ -13,51 +13,31 @@ public static partial class AggregateFunction
         "{\"manifest\":\"gs://BUCKET/PREFIX/DATASET/YYYY-MM-DD/RUN/manifest.json\"} or {\"dataset\":\"student_dashboard\",\"businessDate\":\"2026-11-25\",\"batchId\":\"student_dashboard-20261125-…\"}";
 
     /// <summary><c>POST /resign</c>: a fresh signed copy of a batch's manifest, for a rollback older than the URLs' lifetime.</summary>
-    private static async Task HandleResignAsync(HttpContext context)
+    private static Task HandleResignAsync(HttpContext context) => AnswerAsync(context, "resign", async logger =>
     {
-        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Writeback.Aggregate");
-        try
+        var request = await ReadResignRequestAsync(context.Request, context.RequestAborted);
+        var resigner = context.RequestServices.GetRequiredService<ManifestResigner>();
+        ResignedManifest resigned;
+        if (request.Manifest is { Length: > 0 } path)
         {
-            var request = await ReadResignRequestAsync(context.Request, context.RequestAborted);
-            var resigner = context.RequestServices.GetRequiredService<ManifestResigner>();
-            ResignedManifest resigned;
-            if (request.Manifest is { Length: > 0 } path)
-            {
-                resigned = await resigner.ResignAsync(path, context.RequestAborted);
-            }
-            else
-            {
-                var (dataset, date) = AggregateRequestReader.Validate(request.Dataset, request.BusinessDate);
-                var batchId = request.BatchId is { Length: > 0 } id && Core.Contracts.ContractReader.IsBatchId(id)
-                    ? id
-                    : throw new AggregateInputException($"\"batchId\" is required and must be a batch id, as ./writeback status lists them; the body is {ResignExample}");
-                resigned = await resigner.ResignAsync(dataset, date, batchId, context.RequestAborted);
-            }
+            resigned = await resigner.ResignAsync(path, context.RequestAborted);
+        }
+        else
+        {
+            var (dataset, date) = AggregateRequestReader.Validate(request.Dataset, request.BusinessDate);
+            var batchId = request.BatchId is { Length: > 0 } id && Core.Contracts.ContractReader.IsBatchId(id)
+                ? id
+                : throw new AggregateInputException($"\"batchId\" is required and must be a batch id, as ./writeback status lists them; the body is {ResignExample}");
+            resigned = await resigner.ResignAsync(dataset, date, batchId, context.RequestAborted);
+        }
 
-            LogResigned(logger, resigned.BatchId, resigned.Copy, resigned.ExpiresAt);
-            await Write(
-                context,
-                StatusCodes.Status200OK,
-                new ResignResponse(resigned.BatchId, resigned.ManifestUri, resigned.ExpiresAt, resigned.Source, resigned.Copy, resigned.Shards),
-                AggregateHttpJson.Default.ResignResponse);
-        }
-        catch (AggregateInputException e)
-        {
-            LogRefused(logger, e.Message);
-            await Write(context, StatusCodes.Status400BadRequest, new ErrorResponse(e.Message), AggregateHttpJson.Default.ErrorResponse);
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            // The caller went away; nobody is listening for an answer.
-        }
-#pragma warning disable CA1031 // Anything else is our fault (Cloud Storage, signing): 500, and the operator may simply call again.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            LogFailed(logger, e);
-            await Write(context, StatusCodes.Status500InternalServerError, new ErrorResponse($"resign failed: {e.Message}"), AggregateHttpJson.Default.ErrorResponse);
-        }
-    }
+        LogResigned(logger, resigned.BatchId, resigned.Copy, resigned.ExpiresAt);
+        await Write(
+            context,
+            StatusCodes.Status200OK,
+            new ResignResponse(resigned.BatchId, resigned.ManifestUri, resigned.ExpiresAt, resigned.Source, resigned.Copy, resigned.Shards),
+            AggregateHttpJson.Default.ResignResponse);
+    });
 
     private static async Task<ResignRequest> ReadResignRequestAsync(HttpRequest request, CancellationToken cancellationToken)
     {

@@ -36,16 +36,22 @@ public static partial class AggregateFunction
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext context)
+    private static Task HandleAsync(HttpContext context) => AnswerAsync(context, "aggregate", async logger =>
+    {
+        var (dataset, businessDate) = await AggregateRequestReader.ReadAsync(context.Request, context.RequestAborted);
+        var runner = context.RequestServices.GetRequiredService<AggregateRunner>();
+        var result = await runner.RunAsync(dataset, businessDate, context.RequestAborted);
+        LogDone(logger, result.BatchId, result.Rows, result.Shards, result.Reused, result.Timings.Total.TotalMilliseconds);
+        await Write(context, StatusCodes.Status200OK, new AggregateResponse(result.BatchId, result.ManifestUri, result.Shards, result.Rows), AggregateHttpJson.Default.AggregateResponse);
+    });
+
+    /// <summary>Runs one route's work and maps its failures to the status codes every route shares.</summary>
+    private static async Task AnswerAsync(HttpContext context, string what, Func<ILogger, Task> work)
     {
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Writeback.Aggregate");
         try
         {
-            var (dataset, businessDate) = await AggregateRequestReader.ReadAsync(context.Request, context.RequestAborted);
-            var runner = context.RequestServices.GetRequiredService<AggregateRunner>();
-            var result = await runner.RunAsync(dataset, businessDate, context.RequestAborted);
-            LogDone(logger, result.BatchId, result.Rows, result.Shards, result.Reused, result.Timings.Total.TotalMilliseconds);
-            await Write(context, StatusCodes.Status200OK, new AggregateResponse(result.BatchId, result.ManifestUri, result.Shards, result.Rows), AggregateHttpJson.Default.AggregateResponse);
+            await work(logger);
         }
         catch (AggregateInputException e)
         {
@@ -56,12 +62,12 @@ public static partial class AggregateFunction
         {
             // The caller went away; nobody is listening for an answer.
         }
-#pragma warning disable CA1031 // Anything else is our fault: answer 500 so Pub/Sub or the scheduler retries.
+#pragma warning disable CA1031 // Anything else is our fault: answer 500 so Pub/Sub, the scheduler or the operator retries.
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            LogFailed(logger, e);
-            await Write(context, StatusCodes.Status500InternalServerError, new ErrorResponse($"aggregate failed: {e.Message}"), AggregateHttpJson.Default.ErrorResponse);
+            LogFailed(logger, what, e);
+            await Write(context, StatusCodes.Status500InternalServerError, new ErrorResponse($"{what} failed: {e.Message}"), AggregateHttpJson.Default.ErrorResponse);
         }
     }
 
@@ -78,6 +84,6 @@ public static partial class AggregateFunction
     [LoggerMessage(Level = LogLevel.Warning, Message = "refused: {Reason}")]
     private static partial void LogRefused(ILogger logger, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "aggregate failed")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "{What} failed")]
+    private static partial void LogFailed(ILogger logger, string what, Exception exception);
 }
