@@ -23,24 +23,15 @@ public static class AggregateEnvironment
 
         if (string.Equals(Get("WRITEBACK_MODE"), "cloud", StringComparison.OrdinalIgnoreCase))
         {
-            var signer = Cloud.GcsV4UrlSigner.FromApplicationDefaultAsync(CancellationToken.None).GetAwaiter().GetResult();
             return AggregateRunner.CreateCloud(
                 new CloudAggregateOptions
                 {
-                    Export = new Cloud.CloudExportOptions
-                    {
-                        ProjectId = Require("GOOGLE_CLOUD_PROJECT"),
-                        WarehouseDataset = Require("WRITEBACK_BQ_DATASET"),
-                        Location = Get("WRITEBACK_BQ_LOCATION") ?? "US",
-                        Bucket = Require("WRITEBACK_BUCKET"),
-                        Prefix = Get("WRITEBACK_PREFIX") ?? "writeback",
-                        SignedUrlLifetime = TimeSpan.FromHours(Get("WRITEBACK_SIGNED_URL_HOURS") is { } hours ? double.Parse(hours, System.Globalization.CultureInfo.InvariantCulture) : 12),
-                    },
+                    Export = CloudExport(Get, Require),
                     Topic = Require("WRITEBACK_TOPIC"),
                     PubSubEmulator = Cloud.PubSubEmulatorTopic.FromEnvironment(environment),
                 },
                 new Cloud.GoogleAccessTokenSource(),
-                signer);
+                ApplicationDefaultSigner());
         }
 
         var emulator = Cloud.PubSubEmulatorTopic.FromEnvironment(environment);
@@ -57,4 +48,32 @@ public static class AggregateEnvironment
             },
             push is null ? null : new StaticPushTokenSource(Get("WRITEBACK_PUSH_TOKEN") ?? throw new InvalidOperationException("WRITEBACK_PUSH_URL is set but WRITEBACK_PUSH_TOKEN is not")));
     }
+
+    /// <summary>The manifest re-signer of the cloud function (same bucket, prefix and URL lifetime as its exports); refused locally.</summary>
+    public static Cloud.ManifestResigner CreateResigner(Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        string? Get(string name) => environment(name) is { Length: > 0 } value ? value : null;
+        string Require(string name) => Get(name) ?? throw new InvalidOperationException($"{name} must be set in cloud mode");
+        if (!string.Equals(Get("WRITEBACK_MODE"), "cloud", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new Export.AggregateInputException(
+                "re-signing is for the cloud function (WRITEBACK_MODE=cloud); locally manifests and shards are files whose links do not expire, so ./writeback rollback reads them as they are");
+        }
+
+        return AggregateRunner.CreateResigner(CloudExport(Get, Require), new Cloud.GoogleAccessTokenSource(), ApplicationDefaultSigner());
+    }
+
+    private static Cloud.CloudExportOptions CloudExport(Func<string, string?> get, Func<string, string> require) => new()
+    {
+        ProjectId = require("GOOGLE_CLOUD_PROJECT"),
+        WarehouseDataset = require("WRITEBACK_BQ_DATASET"),
+        Location = get("WRITEBACK_BQ_LOCATION") ?? "US",
+        Bucket = require("WRITEBACK_BUCKET"),
+        Prefix = get("WRITEBACK_PREFIX") ?? "writeback",
+        SignedUrlLifetime = TimeSpan.FromHours(get("WRITEBACK_SIGNED_URL_HOURS") is { } hours ? double.Parse(hours, System.Globalization.CultureInfo.InvariantCulture) : 12),
+    };
+
+    private static Cloud.GcsV4UrlSigner ApplicationDefaultSigner() =>
+        Cloud.GcsV4UrlSigner.FromApplicationDefaultAsync(CancellationToken.None).GetAwaiter().GetResult();
 }

@@ -126,6 +126,11 @@ public sealed class AggregateRunner(IBatchExporter exporter, IBatchPublisher? pu
         return new AggregateRunner(exporter, publisher);
     }
 
+    /// <summary>The cloud's manifest re-signer for rollbacks, on the same Cloud Storage plumbing as <see cref="CreateCloud"/>.</summary>
+    public static Cloud.ManifestResigner CreateResigner(
+        Cloud.CloudExportOptions options, Cloud.IAccessTokenSource tokens, Cloud.IObjectUrlSigner signer, HttpClient? http = null, Uri? storageBaseUri = null, TimeProvider? timeProvider = null) =>
+        new(new Cloud.GcsClient(http ?? SharedHttp, tokens, storageBaseUri), signer, options, timeProvider);
+
     /// <summary>Runs one batch. Unknown datasets and dates the warehouse does not hold throw <see cref="AggregateInputException"/>.</summary>
     public async Task<AggregateResult> RunAsync(string dataset, DateOnly businessDate, CancellationToken cancellationToken = default)
     {

@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 
 namespace Writeback.Aggregate.Cloud;
 
-/// <summary>The Cloud Storage JSON API calls the exporter needs: list, read (whole or the tail), upload.</summary>
+/// <summary>The Cloud Storage JSON API calls the exporter and the manifest re-signer need: list, read (whole, hashed or the tail), upload.</summary>
 public sealed class GcsClient(HttpClient http, IAccessTokenSource tokens, Uri? baseUri = null)
 {
     public static readonly Uri DefaultBaseUri = new("https://storage.googleapis.com/");
@@ -48,6 +48,14 @@ public sealed class GcsClient(HttpClient http, IAccessTokenSource tokens, Uri? b
         }
 
         return (Convert.ToHexStringLower(sha.GetHashAndReset()), total);
+    }
+
+    /// <summary>A small object (a manifest) whole.</summary>
+    public async Task<byte[]> ReadAsync(string bucket, string name, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, MediaUri(bucket, name));
+        using var response = await GoogleRest.SendAsync(http, tokens, request, $"Cloud Storage read of {name}", cancellationToken);
+        return await response.Content.ReadAsByteArrayAsync(cancellationToken);
     }
 
     /// <summary>The last <paramref name="count"/> bytes of an object (an HTTP suffix range).</summary>

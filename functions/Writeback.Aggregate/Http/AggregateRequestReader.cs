@@ -136,7 +136,7 @@ internal static class AggregateRequestReader
         }
     }
 
-    private static (string, DateOnly) Validate(string? dataset, string? businessDate)
+    internal static (string, DateOnly) Validate(string? dataset, string? businessDate)
     {
         if (string.IsNullOrWhiteSpace(dataset))
         {
@@ -179,7 +179,7 @@ internal static class AggregateRequestReader
             ? value.GetString()
             : null;
 
-    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    internal static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
