@@ -44,30 +44,17 @@ internal sealed class Database(string connectionString)
         """);
 
     /// <summary>
-    /// The product table as a plain table with the same columns and key: the demo's target creates it partitioned by
-    /// day, and the fresh and re-apply cases measure the row-copying publish that any other table gets.
+    /// The product table made a plain table, or one partitioned by day (LIST on business_date), with the same columns
+    /// and key and no rows: the demo's target creates it partitioned, the fresh and re-apply cases measure the
+    /// row-copying publish any plain table gets, the partitioned case the attach. Callers reset the day afterwards.
     /// </summary>
-    public Task UnpartitionProductTableAsync() => ExecuteAsync($"""
+    public Task ReshapeProductTableAsync(bool partitioned) => ExecuteAsync($"""
         DO $$ BEGIN
-            IF EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass('{Product}')) THEN
-                CREATE TABLE {Product}_plain (LIKE {Product} INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
-                ALTER TABLE {Product}_plain ADD PRIMARY KEY (student_id, business_date);
-                INSERT INTO {Product}_plain SELECT * FROM {Product};
+            IF {(partitioned ? "NOT " : string.Empty)}EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass('{Product}')) THEN
+                CREATE TABLE {Product}_reshaped (LIKE {Product} INCLUDING DEFAULTS INCLUDING CONSTRAINTS){(partitioned ? " PARTITION BY LIST (business_date)" : string.Empty)};
+                ALTER TABLE {Product}_reshaped ADD PRIMARY KEY (student_id, business_date);
                 DROP TABLE {Product};
-                ALTER TABLE {Product}_plain RENAME TO student_daily;
-            END IF;
-        END $$;
-        SELECT 1
-        """);
-
-    /// <summary>The product table made declaratively partitioned by day (LIST on business_date), same columns and key.</summary>
-    public Task PartitionProductTableAsync() => ExecuteAsync($"""
-        DO $$ BEGIN
-            IF NOT EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass('{Product}')) THEN
-                CREATE TABLE {Product}_partitioned (LIKE {Product} INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST (business_date);
-                ALTER TABLE {Product}_partitioned ADD PRIMARY KEY (student_id, business_date);
-                DROP TABLE {Product};
-                ALTER TABLE {Product}_partitioned RENAME TO student_daily;
+                ALTER TABLE {Product}_reshaped RENAME TO student_daily;
             END IF;
         END $$;
         SELECT 1

@@ -36,7 +36,7 @@ Console.WriteLine($"# batch: {single.Rows:N0} rows, {single.Shards} shard(s), {s
 // measure it as a plain table.
 await db.ResetAsync();
 await workflow.RunAsync(single.ManifestUri);
-await db.UnpartitionProductTableAsync();
+await db.ReshapeProductTableAsync(partitioned: false);
 await db.ResetAsync();
 await workflow.RunAsync(single.ManifestUri);
 var csv = Path.Combine(state, $"rows-{options.Size.Name()}.csv");
@@ -120,7 +120,7 @@ if (options.Runs("partitioned"))
 {
     // Last, because it changes the product table: the same fresh day, into a table partitioned by day, where
     // Publish attaches staging as the day's partition instead of copying its rows.
-    await db.PartitionProductTableAsync();
+    await db.ReshapeProductTableAsync(partitioned: true);
     Report.Title($"Fresh partition of a table partitioned by day (publish = ATTACH PARTITION) vs psql \\copy ({single.Rows:N0} rows)");
     var copies = new List<Measured>();
     var ours = new List<(Measured Run, WorkflowRun Workflow)>();

@@ -15,7 +15,7 @@ public sealed class PartitionAttachTests(PostgresDatabase database) : IClassFixt
 
     public void Dispose() => _batches.Dispose();
 
-    private static string Partitioned(string table, string strategy) => $"""
+    internal static string Partitioned(string table, string strategy) => $"""
         CREATE SCHEMA IF NOT EXISTS test;
         CREATE TABLE test.{table} (id bigint NOT NULL, day date NOT NULL, name varchar(10), score numeric(5,2), minutes integer NOT NULL,
             PRIMARY KEY (id, day)) PARTITION BY {strategy} (day);
@@ -193,11 +193,7 @@ public sealed class PartitionAttachCrashTests : IDisposable
 
     public void Dispose() => _batches.Dispose();
 
-    private static string Partitioned(string table) => $"""
-        CREATE SCHEMA IF NOT EXISTS test;
-        CREATE TABLE test.{table} (id bigint NOT NULL, day date NOT NULL, name varchar(10), score numeric(5,2), minutes integer NOT NULL,
-            PRIMARY KEY (id, day)) PARTITION BY LIST (day);
-        """;
+    private static string Partitioned(string table) => PartitionAttachTests.Partitioned(table, "LIST");
 
     /// <summary>What the state machine does: a step that failed transiently is retried; a reload goes back to the Map.</summary>
     private static async Task<PublishResult> RunWithRetriesAsync(LoadEngine engine, string manifest, string batchId, int shards, Func<Task>? beforePublish = null)
