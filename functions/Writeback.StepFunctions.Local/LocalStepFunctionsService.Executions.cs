@@ -29,14 +29,14 @@ public sealed partial class LocalStepFunctionsService
             var other => throw new StepFunctionsApiException(SfnErrors.Validation,
                 $"1 validation error detected: Value '{other}' at 'includedData' failed to satisfy constraint: Member must satisfy enum value set: [ALL_DATA, METADATA_ONLY]"),
         };
-        var reason = execution.NotRedrivableReason;
-        var closed = execution.Status != ExecutionStatus.Running;
+        var (status, reason) = execution.Redrivability;
+        var closed = status != ExecutionStatus.Running;
         return new DescribeExecutionResponse
         {
             ExecutionArn = execution.Arn,
             StateMachineArn = execution.StateMachine.Arn,
             Name = execution.Name,
-            Status = execution.StatusName,
+            Status = ExecutionStatusNames.Of(status),
             StartDate = Epoch(execution.StartDate),
             StopDate = execution.StopDate is { } stop ? Epoch(stop) : null,
             Input = data ? execution.InputJson : null,

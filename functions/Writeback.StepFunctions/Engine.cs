@@ -394,23 +394,28 @@ public sealed class Execution
 
     public DateTimeOffset? RedriveDate { get; private set; }
 
-    /// <summary>Null when the execution may be redriven now; otherwise why not, as DescribeExecution's redriveStatusReason says it.</summary>
-    public string? NotRedrivableReason
+    /// <summary>
+    /// The status and, null when the execution may be redriven now, why not (DescribeExecution's redriveStatusReason),
+    /// read together: read apart, a describe racing the close could say FAILED and "is RUNNING and cannot be redriven".
+    /// </summary>
+    public (ExecutionStatus Status, string? NotRedrivableReason) Redrivability
     {
         get
         {
             lock (_lock)
             {
-                return Status switch
-                {
-                    ExecutionStatus.Running => "Execution is RUNNING and cannot be redriven",
-                    ExecutionStatus.Succeeded => "Execution is SUCCEEDED and cannot be redriven",
-                    _ when RedriveCount >= MaxRedrives => $"Execution has been redriven {MaxRedrives} times, the most allowed",
-                    _ => null,
-                };
+                return (Status, NotRedrivableReasonLocked());
             }
         }
     }
+
+    private string? NotRedrivableReasonLocked() => Status switch
+    {
+        ExecutionStatus.Running => "Execution is RUNNING and cannot be redriven",
+        ExecutionStatus.Succeeded => "Execution is SUCCEEDED and cannot be redriven",
+        _ when RedriveCount >= MaxRedrives => $"Execution has been redriven {MaxRedrives} times, the most allowed",
+        _ => null,
+    };
 
     /// <summary>Orders executions started within one clock tick (a virtual clock gives them all one start date).</summary>
     internal long Sequence { get; }
@@ -485,7 +490,7 @@ public sealed class Execution
         ExecutionRunner runner;
         lock (_lock)
         {
-            if (NotRedrivableReason is { } reason)
+            if (NotRedrivableReasonLocked() is { } reason)
             {
                 throw new StepFunctionsApiException("ExecutionNotRedrivable", $"{reason}: '{Arn}'");
             }
