@@ -9,7 +9,7 @@ namespace Writeback.Aggregate;
 /// else straight to WRITEBACK_PUSH_URL with WRITEBACK_PUSH_AUDIENCE and WRITEBACK_PUSH_TOKEN (a token handed in from
 /// outside; in-process hosts inject an <see cref="IPushTokenSource"/> instead).
 /// Cloud (WRITEBACK_MODE=cloud): GOOGLE_CLOUD_PROJECT, WRITEBACK_BQ_DATASET, WRITEBACK_BQ_LOCATION (US),
-/// WRITEBACK_BUCKET, WRITEBACK_PREFIX (writeback), WRITEBACK_TOPIC, WRITEBACK_SIGNED_URL_HOURS (12); credentials
+/// WRITEBACK_BUCKET, WRITEBACK_PREFIX (writeback), WRITEBACK_TOPIC, WRITEBACK_SIGNED_URL_HOURS (6, at most 168); credentials
 /// are Application Default Credentials. PUBSUB_EMULATOR_HOST sends the publish to the emulator here too, as it
 /// would for Google's own client libraries.
 /// </summary>
@@ -64,15 +64,20 @@ public static class AggregateEnvironment
         return AggregateRunner.CreateResigner(CloudExport(Get, Require), new Cloud.GoogleAccessTokenSource(), ApplicationDefaultSigner());
     }
 
-    private static Cloud.CloudExportOptions CloudExport(Func<string, string?> get, Func<string, string> require) => new()
+    internal static Cloud.CloudExportOptions CloudExport(Func<string, string?> get, Func<string, string> require) => new()
     {
         ProjectId = require("GOOGLE_CLOUD_PROJECT"),
         WarehouseDataset = require("WRITEBACK_BQ_DATASET"),
         Location = get("WRITEBACK_BQ_LOCATION") ?? "US",
         Bucket = require("WRITEBACK_BUCKET"),
         Prefix = get("WRITEBACK_PREFIX") ?? "writeback",
-        SignedUrlLifetime = TimeSpan.FromHours(get("WRITEBACK_SIGNED_URL_HOURS") is { } hours ? double.Parse(hours, System.Globalization.CultureInfo.InvariantCulture) : 12),
+        SignedUrlLifetime = get("WRITEBACK_SIGNED_URL_HOURS") is { } hours ? SignedUrlHours(hours) : Cloud.CloudExportOptions.DefaultSignedUrlLifetime,
     };
+
+    private static TimeSpan SignedUrlHours(string text) =>
+        double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var hours) && hours > 0 && hours <= 168
+            ? TimeSpan.FromHours(hours)
+            : throw new InvalidOperationException($"WRITEBACK_SIGNED_URL_HOURS must be a number of hours above 0 and at most 168 (a V4 signed URL lives at most 7 days), not '{text}'");
 
     private static Cloud.GcsV4UrlSigner ApplicationDefaultSigner() =>
         Cloud.GcsV4UrlSigner.FromApplicationDefaultAsync(CancellationToken.None).GetAwaiter().GetResult();

@@ -25,7 +25,10 @@ public sealed record CloudExportOptions
     public string Prefix { get; init; } = "writeback";
 
     /// <summary>How long the manifest's and shards' signed URLs stay valid (V4 allows at most 7 days).</summary>
-    public TimeSpan SignedUrlLifetime { get; init; } = TimeSpan.FromHours(12);
+    public TimeSpan SignedUrlLifetime { get; init; } = DefaultSignedUrlLifetime;
+
+    /// <summary>Infra's <c>signed_url_ttl_hours</c> default: a few hours covers the load and its retries.</summary>
+    public static readonly TimeSpan DefaultSignedUrlLifetime = TimeSpan.FromHours(6);
 
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 

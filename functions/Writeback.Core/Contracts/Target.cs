@@ -20,7 +20,9 @@ public sealed record Target
 
     [JsonPropertyName("columns")] public required IReadOnlyList<TargetColumn> Columns { get; init; }
 
-    [JsonPropertyName("key")] public IReadOnlyList<string> Key { get; init; } = [];
+    /// <summary>Empty for a table without a key (append, or replace_partition of a keyless day).</summary>
+    // A setter, not init, for the reason History gives.
+    [JsonPropertyName("key")] public IReadOnlyList<string> Key { get; set; } = [];
 
     [JsonPropertyName("loadMode")] public required LoadMode LoadMode { get; init; }
 

@@ -80,6 +80,14 @@ public sealed class ContractReaderTests
         Assert.Equal(LoadMode.ReplacePartition, ContractReader.ReadTarget(Encoding.UTF8.GetBytes(ValidTarget), "test").LoadMode);
 
     [Fact]
+    public void A_target_without_a_key_is_read_as_keyless() =>
+        Assert.Empty(ContractReader.ReadTarget(Encoding.UTF8.GetBytes(ValidTarget.Replace("\"key\":[\"id\"],", "")), "test").Key);
+
+    [Fact]
+    public void An_upsert_target_without_a_key_is_rejected_with_the_field_named() =>
+        Assert.Contains("field 'key'", TargetError(ValidTarget.Replace("\"key\":[\"id\"],", "").Replace("replace_partition", "upsert")));
+
+    [Fact]
     public void A_table_name_that_is_not_a_plain_identifier_is_rejected() =>
         Assert.Contains("field 'table'", TargetError(ValidTarget.Replace("\"s.t\"", "\"s.t\\\"; drop table y; --\"")));
 
