@@ -149,9 +149,32 @@ internal static class DemoCommand
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         o.WriteLine();
         o.WriteLine($"Look at the data:  PGPASSWORD='{builder.Password}' psql -h {builder.Host} -p {builder.Port} -U {builder.Username} -d {builder.Database}");
-        if (Environment.GetEnvironmentVariable("WRITEBACK_ROOT") is not null)
+        if (Environment.GetEnvironmentVariable("WRITEBACK_ROOT") is { } root
+            && await IsServerOfAsync(connectionString, Path.Combine(root, ".writeback", "postgres", "data"), cancellationToken))
         {
             o.WriteLine("Stop that server: ./writeback db stop");
+        }
+    }
+
+    /// <summary>
+    /// Whether the server runs on <paramref name="dataDirectory"/>: the demo offers <c>./writeback db stop</c> only for the
+    /// server that command keeps under .writeback/postgres, not for one named by WRITEBACK_PG, which it would not stop.
+    /// </summary>
+    internal static async Task<bool> IsServerOfAsync(string connectionString, string dataDirectory, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT current_setting('data_directory')", connection);
+            var serverDirectory = (string?)await command.ExecuteScalarAsync(cancellationToken);
+            return serverDirectory is not null
+                && string.Equals(Path.GetFullPath(serverDirectory).TrimEnd('/'), Path.GetFullPath(dataDirectory).TrimEnd('/'), StringComparison.Ordinal);
+        }
+        catch (PostgresException)
+        {
+            // Reading data_directory needs pg_read_all_settings; a role without it is not the project's own superuser.
+            return false;
         }
     }
 

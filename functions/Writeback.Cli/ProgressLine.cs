@@ -6,12 +6,14 @@ namespace Writeback.Cli;
 /// <summary>
 /// The demo's progress: on a terminal one line rewritten in place (shards, rows, rows/s, ETA), a new line for each new
 /// phase; into a file or a pipe plain lines, one per phase and at most one every few seconds, so a CI log stays short.
+/// Phases are followed per dataset: the demo's datasets run side by side and report in turn, and one dataset's report
+/// is not a new phase of the other's.
 /// </summary>
 internal sealed class ProgressLine(TextWriter writer, bool interactive) : IProgress<DemoProgress>
 {
     private static readonly TimeSpan PlainEvery = TimeSpan.FromSeconds(5);
     private readonly Lock _lock = new();
-    private string? _phase;
+    private readonly Dictionary<string, string> _phases = new(StringComparer.Ordinal);
     private DateTime _lastPlain;
     private bool _open;
 
@@ -21,8 +23,8 @@ internal sealed class ProgressLine(TextWriter writer, bool interactive) : IProgr
         var text = Describe(value);
         lock (_lock)
         {
-            var phaseChanged = value.Dataset + value.Phase != _phase;
-            _phase = value.Dataset + value.Phase;
+            var phaseChanged = !_phases.TryGetValue(value.Dataset, out var phase) || phase != value.Phase;
+            _phases[value.Dataset] = value.Phase;
             if (interactive)
             {
                 // \r returns to the line's start and ESC[K clears what a longer previous text left behind.

@@ -1,4 +1,5 @@
 using Writeback.Cli.Local;
+using Writeback.Testing;
 
 namespace Writeback.Cli.Tests;
 
@@ -19,5 +20,14 @@ public sealed class DemoCommandTests
         var line = DemoCommand.WallTimeLine(TimeSpan.FromSeconds(60), steps);
 
         Assert.Equal("Wall time  60.0 s: loading rows (the Map's COPY) 15.0 s, everything else 45.0 s (75 % of the wall time)", line);
+    }
+
+    [Fact]
+    public async Task The_hint_to_stop_the_server_is_given_only_for_the_server_running_on_the_kept_data_directory()
+    {
+        var dataDirectory = Environment.GetEnvironmentVariable(TestPostgres.DataDirectoryVariable)!;
+
+        Assert.True(await DemoCommand.IsServerOfAsync(TestPostgres.ServerConnectionString, dataDirectory, CancellationToken.None));
+        Assert.False(await DemoCommand.IsServerOfAsync(TestPostgres.ServerConnectionString, Path.Combine(Path.GetTempPath(), ".writeback", "postgres", "data"), CancellationToken.None));
     }
 }

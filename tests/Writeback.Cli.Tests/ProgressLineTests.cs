@@ -54,4 +54,23 @@ public sealed class ProgressLineTests
         Assert.DoesNotContain('\r', log.ToString());
         Assert.DoesNotContain('\u001b', log.ToString());
     }
+
+    [Fact]
+    public void Two_datasets_reporting_in_turn_into_a_pipe_write_a_line_per_phase_of_each_not_one_per_report()
+    {
+        var log = new StringWriter();
+        var progress = new ProgressLine(log, interactive: false);
+
+        for (var i = 0; i < 5; i++)
+        {
+            progress.Report(new DemoProgress("class_summary", "Route"));
+            progress.Report(Loading);
+        }
+
+        progress.Report(new DemoProgress("class_summary", "Verify"));
+        progress.Done();
+
+        var lines = log.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["[class_summary] Route", ProgressLine.Describe(Loading), "[class_summary] Verify"], lines);
+    }
 }
