@@ -8,9 +8,11 @@ using HistorySteps = Writeback.Observability.History.Steps;
 
 namespace Writeback.Cli;
 
-/// <summary><c>writeback status</c>: recent batches per dataset with their SLO state and a per-step timeline.</summary>
+/// <summary><c>writeback status</c>: recent batches per dataset with their SLO state, latest alerts and a per-step timeline.</summary>
 internal static class StatusCommand
 {
+    private const int AlertsShown = 3;
+
     public static Command Create()
     {
         var dataset = new Option<string?>("--dataset") { Description = "Only this dataset." };
@@ -28,8 +30,9 @@ internal static class StatusCommand
             var only = parse.GetValue(dataset);
             var evaluator = new SloEvaluator(history, SloOptions.FromEnvironment());
             var runs = await history.RecentBatchesAsync(Math.Max(1, parse.GetValue(limit)), only, cancellationToken);
+            var alerts = (await SloMonitor.RecentAlertsAsync(history, 200, cancellationToken)).ToLookup(a => a.Dataset, StringComparer.Ordinal);
             var steps = (await history.StepsAsync([.. runs.Select(r => r.BatchId)], cancellationToken)).ToLookup(s => s.BatchId);
-            var names = targets.Select(t => t.Dataset).Concat(runs.Select(r => r.Dataset ?? "(unknown)"))
+            var names = targets.Select(t => t.Dataset).Concat(runs.Select(r => r.Dataset ?? "(unknown)")).Concat(alerts.Select(a => a.Key))
                 .Where(d => only is null || d == only).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
 
             var o = Console.Out;
@@ -44,6 +47,12 @@ internal static class StatusCommand
                 {
                     var slo = await evaluator.EvaluateAsync(target, cancellationToken);
                     o.WriteLine($"{name}  SLO {slo.State.Name()}: {slo.Detail}");
+                }
+
+                // What the team was told, newest first: the alert sinks may be a channel nobody here reads.
+                foreach (var alert in alerts[name].Take(AlertsShown))
+                {
+                    o.WriteLine($"  alert {Utc(alert.RaisedAt)}  {alert.Kind}: {alert.Message}");
                 }
 
                 var mine = runs.Where(r => (r.Dataset ?? "(unknown)") == name).ToList();

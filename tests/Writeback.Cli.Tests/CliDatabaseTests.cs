@@ -82,7 +82,8 @@ public sealed class CliDatabaseTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task<CliRun> RunAsync(string connectionString, params string[] args)
+    /// <summary>The CLI as its own process with WRITEBACK_PG set, as an operator runs it.</summary>
+    internal static async Task<CliRun> RunAsync(string connectionString, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "writeback.dll"));
@@ -100,7 +101,7 @@ public sealed class CliDatabaseTests
         return new CliRun(process.ExitCode, await stdout, await stderr);
     }
 
-    private sealed record CliRun(int ExitCode, string Stdout, string Stderr)
+    internal sealed record CliRun(int ExitCode, string Stdout, string Stderr)
     {
         /// <summary>What stderr says beyond the progress lines `sfn run` prints before it needs the database.</summary>
         public IReadOnlyList<string> Problems => [.. Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
