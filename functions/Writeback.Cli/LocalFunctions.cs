@@ -24,33 +24,9 @@ internal static class LocalFunctions
             new Writeback.Observability.History.RunHistory(connectionString));
     }
 
-    /// <summary><c>&lt;repo&gt;/targets</c>: from WRITEBACK_ROOT (set by ./writeback), else found above the working directory.</summary>
-    private static string TargetsDirectory()
-    {
-        var configured = Environment.GetEnvironmentVariable(StepOptions.TargetsVariable);
-        if (!string.IsNullOrWhiteSpace(configured))
-        {
-            return configured;
-        }
-
-        var root = Environment.GetEnvironmentVariable("WRITEBACK_ROOT");
-        if (!string.IsNullOrWhiteSpace(root))
-        {
-            return Path.Combine(root, "targets");
-        }
-
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "targets");
-                if (Directory.Exists(candidate) && File.Exists(Path.Combine(dir.FullName, "serverless.sln")))
-                {
-                    return candidate;
-                }
-            }
-        }
-
-        return Path.Combine(Directory.GetCurrentDirectory(), "targets");
-    }
+    /// <summary>The targets folder the writers were given (WRITEBACK_TARGETS), else the project's.</summary>
+    private static string TargetsDirectory() =>
+        Environment.GetEnvironmentVariable(StepOptions.TargetsVariable) is { Length: > 0 } configured && !string.IsNullOrWhiteSpace(configured)
+            ? configured
+            : Local.ProjectPaths.Targets;
 }

@@ -7,7 +7,7 @@ namespace Writeback.Deploy.Tests;
 /// <summary>The repository the tests check, and a way to run the tools they check it with.</summary>
 internal static class Repo
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => Writeback.Testing.RepositoryRoot.Path;
 
     public static string PathOf(params string[] parts) => Path.Combine([Root, .. parts]);
 
@@ -16,24 +16,6 @@ internal static class Repo
         typeof(Repo).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
 
     public static string NodeTools => PathOf("tests", "tools", "node_modules");
-
-    private static string FindRoot()
-    {
-        if (Environment.GetEnvironmentVariable("WRITEBACK_ROOT") is { Length: > 0 } fromScript && File.Exists(Path.Combine(fromScript, "serverless.sln")))
-        {
-            return fromScript;
-        }
-
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "serverless.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("serverless.sln not found above the test binaries; set WRITEBACK_ROOT.");
-    }
 
     /// <summary>Runs a tool; a missing tool fails the test with how to install it.</summary>
     public static ToolResult Run(string tool, IEnumerable<string> arguments, string installHint, TimeSpan? timeout = null)

@@ -1,5 +1,6 @@
 using System.Text;
 using Writeback.Core.Contracts;
+using Writeback.Testing;
 
 namespace Writeback.Core.Tests.Contracts;
 
@@ -117,7 +118,7 @@ public sealed class ContractReaderTests
     [Fact]
     public void The_repository_targets_are_valid_contracts()
     {
-        var folder = RepositoryFolder("targets");
+        var folder = RepositoryRoot.Of("targets");
         var catalog = TargetCatalog.FromDirectory(folder);
 
         var student = catalog.Get("student_dashboard", "test");
@@ -125,18 +126,5 @@ public sealed class ContractReaderTests
         Assert.Equal(["student_id", "business_date"], student.Key);
         Assert.Equal("numeric(5,2)", student.Find("average_score")!.Type.Sql);
         Assert.Equal("dashboard.class_daily", catalog.Get("class_summary", "test").Table);
-    }
-
-    internal static string RepositoryFolder(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "serverless.sln")))
-            {
-                return Path.Combine(dir.FullName, name);
-            }
-        }
-
-        throw new DirectoryNotFoundException("serverless.sln not found above the test binaries");
     }
 }

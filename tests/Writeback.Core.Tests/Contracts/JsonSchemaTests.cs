@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Json.Schema;
 using Writeback.Core.Contracts;
+using Writeback.Testing;
 
 namespace Writeback.Core.Tests.Contracts;
 
@@ -30,7 +31,7 @@ public sealed class JsonSchemaTests
     [Fact]
     public void The_repository_targets_match_the_target_schema()
     {
-        foreach (var file in Directory.EnumerateFiles(ContractReaderTests.RepositoryFolder("targets"), "*.json"))
+        foreach (var file in Directory.EnumerateFiles(RepositoryRoot.Of("targets"), "*.json"))
         {
             Assert.True(Valid(Schemas.Value.Target, File.ReadAllText(file)), file);
         }
@@ -69,7 +70,7 @@ public sealed class JsonSchemaTests
 /// </summary>
 public sealed class SchemaReaderAgreementTests
 {
-    private static readonly string Folder = Path.Combine(ContractReaderTests.RepositoryFolder("contracts"), "schemas");
+    private static readonly string Folder = Path.Combine(RepositoryRoot.Of("contracts"), "schemas");
 
     private static JsonSchema Schema(string name) => CommittedSchemas.Get(name);
 
@@ -236,7 +237,7 @@ internal static class CommittedSchemas
         {
             if (!Loaded.TryGetValue(name, out var schema))
             {
-                schema = JsonSchema.FromFile(Path.Combine(ContractReaderTests.RepositoryFolder("contracts"), "schemas", name));
+                schema = JsonSchema.FromFile(Path.Combine(RepositoryRoot.Of("contracts"), "schemas", name));
                 Loaded[name] = schema;
             }
 

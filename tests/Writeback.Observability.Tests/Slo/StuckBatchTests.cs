@@ -84,16 +84,5 @@ public sealed class StuckBatchTests(PostgresDatabase database) : IClassFixture<P
         Assert.True(new SloOptions().StuckAfter > timeout, $"{new SloOptions().StuckAfter} must exceed the executions' {timeout}");
     }
 
-    private static string Repo()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "serverless.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("serverless.sln not found above " + AppContext.BaseDirectory);
-    }
+    private static string Repo() => Writeback.Testing.RepositoryRoot.Path;
 }
