@@ -21,10 +21,21 @@ public sealed class VariablesTests
     public async Task A_variable_a_state_assigns_is_read_by_a_later_state_as_a_dollar_name_path()
     {
         var output = await Output(Machine("""
-            {"A":{"Type":"Pass","Assign":{"price.$":"$.price","currency":"EUR"},"Result":{"other":1},"Next":"B"},
+            {"A":{"Type":"Pass","Assign":{"price.$":"$.price","currency":"EUR"},"Next":"B"},
              "B":{"Type":"Pass","Parameters":{"p.$":"$price","c.$":"$currency","in.$":"$"},"End":true}}
             """), """{"price":12.5}""");
-        JsonEqual("""{"p":12.5,"c":"EUR","in":{"other":1}}""", output);
+        JsonEqual("""{"p":12.5,"c":"EUR","in":{"price":12.5}}""", output);
+    }
+
+    [Fact]
+    public async Task A_JSONPath_Pass_state_assigns_from_its_result_which_is_Result_or_Parameters_when_it_has_them()
+    {
+        var output = await Output(Machine("""
+            {"A":{"Type":"Pass","Result":{"r":1},"Assign":{"fromResult.$":"$.r"},"Next":"B"},
+             "B":{"Type":"Pass","Parameters":{"p.$":"$.r"},"Assign":{"fromParameters.$":"$.p"},"ResultPath":"$.kept","Next":"C"},
+             "C":{"Type":"Pass","Parameters":{"a.$":"$fromResult","b.$":"$fromParameters"},"End":true}}
+            """));
+        JsonEqual("""{"a":1,"b":1}""", output);
     }
 
     [Fact]
@@ -265,7 +276,7 @@ public sealed class VariablesTests
     [Fact]
     public async Task A_variable_larger_than_256_KiB_fails_the_execution_with_States_Runtime()
     {
-        var definition = Machine("""{"A":{"Type":"Pass","Assign":{"big.$":"$.s"},"Result":{},"End":true}}""");
+        var definition = Machine("""{"A":{"Type":"Pass","Assign":{"big.$":"$.s"},"OutputPath":null,"End":true}}""");
         var fits = await RunLarge(definition, new JsonObject { ["s"] = Big(256 * 1024) }.ToJsonString());
         var over = await RunLarge(definition, new JsonObject { ["s"] = Big((256 * 1024) + 1) }.ToJsonString());
         Assert.Equal(ExecutionStatus.Succeeded, fits.Status);
@@ -276,7 +287,7 @@ public sealed class VariablesTests
     [Fact]
     public async Task One_Assign_larger_than_256_KiB_in_all_fails_with_States_Runtime_even_when_each_variable_fits()
     {
-        var execution = await RunLarge(Machine("""{"A":{"Type":"Pass","Assign":{"a.$":"$.s","b.$":"$.s"},"Result":{},"End":true}}"""),
+        var execution = await RunLarge(Machine("""{"A":{"Type":"Pass","Assign":{"a.$":"$.s","b.$":"$.s"},"OutputPath":null,"End":true}}"""),
             new JsonObject { ["s"] = Big(150 * 1024) }.ToJsonString());
         Assert.Equal((ExecutionStatus.Failed, StatesErrors.Runtime), (execution.Status, execution.Error));
         Assert.Contains("in all", execution.Cause, StringComparison.Ordinal);
@@ -286,12 +297,12 @@ public sealed class VariablesTests
     public async Task The_variables_of_one_execution_together_may_not_exceed_10_MiB()
     {
         // 41 states each keep a 250 KiB variable, so the 41st passes 10 MiB. Each copies the previous state's
-        // variable, so no state input carries the value.
+        // variable and outputs {}, so only the first state's input carries the value.
         var states = new JsonObject();
         for (var i = 0; i < 41; i++)
         {
             var assign = new JsonObject { [$"v{i}.$"] = i == 0 ? "$.s" : $"$v{i - 1}" };
-            states[$"S{i}"] = new JsonObject { ["Type"] = "Pass", ["Assign"] = assign, ["Result"] = new JsonObject(), ["Next"] = i == 40 ? "Done" : $"S{i + 1}" };
+            states[$"S{i}"] = new JsonObject { ["Type"] = "Pass", ["Assign"] = assign, ["OutputPath"] = null, ["Next"] = i == 40 ? "Done" : $"S{i + 1}" };
         }
 
         states["Done"] = new JsonObject { ["Type"] = "Succeed" };
