@@ -258,6 +258,22 @@ public sealed class VariablesTests
     }
 
     [Fact]
+    public async Task The_StateExited_event_shows_assigned_variables_up_to_the_history_payload_limit_and_says_it_truncated_the_rest()
+    {
+        var engine = Engine(payloadLimit: 1000);
+        var machine = engine.CreateStateMachine("m", Machine("""
+            {"A":{"Type":"Pass","Assign":{"first":"{% $join([1..600].('x')) %}","second":"{% $join([1..600].('y')) %}"},"Output":{},"Next":"B"},
+             "B":{"Type":"Pass","Output":"{% $length($first) + $length($second) %}","End":true}}
+            """, jsonata: true));
+        var execution = await engine.RunAsync(machine, "{}");
+
+        Assert.Equal("1200", execution.OutputJson);
+        var exited = execution.History.First(e => e.Type == "PassStateExited").Details!;
+        Assert.Equal(["first"], exited["assignedVariables"]!.AsObject().Select(p => p.Key));
+        JsonEqual("""{"truncated":true}""", exited["assignedVariablesDetails"]);
+    }
+
+    [Fact]
     public async Task A_state_without_Assign_records_no_assigned_variables()
     {
         var execution = await Run(Pass());
