@@ -163,6 +163,41 @@ public sealed class VariablesTests
     }
 
     [Fact]
+    public async Task A_Fail_state_takes_its_ErrorPath_and_CausePath_from_variables()
+    {
+        var execution = await Failed(Machine("""
+            {"A":{"Type":"Pass","Assign":{"problem":{"code":"Order.Invalid","why":"no lines"}},"Next":"F"},
+             "F":{"Type":"Fail","ErrorPath":"$problem.code","CausePath":"$problem.why"}}
+            """));
+        Assert.Equal(("Order.Invalid", "no lines"), (execution.Error, execution.Cause));
+    }
+
+    [Fact]
+    public async Task A_retried_task_assigns_from_the_attempt_that_succeeded()
+    {
+        var calls = 0;
+        var invoker = Functions().Add("f", _ => ++calls == 1 ? throw new InvalidOperationException("first attempt fails") : """{"attempt":2}""");
+        var output = await Output(Machine("""
+            {"A":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:f","Assign":{"attempt.$":"$.attempt"},
+                  "Retry":[{"ErrorEquals":["Lambda.Unknown"],"IntervalSeconds":1,"MaxAttempts":1}],"Next":"B"},
+             "B":{"Type":"Pass","Parameters":{"attempt.$":"$attempt"},"End":true}}
+            """), "{}", invoker);
+        JsonEqual("""{"attempt":2}""", output);
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
+    public async Task A_JSONPath_Map_assigns_from_its_results_after_ResultSelector()
+    {
+        var output = await Output(Machine("""
+            {"M":{"Type":"Map","ItemsPath":"$.xs","ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}},
+                  "ResultSelector":{"n.$":"States.ArrayLength($)"},"Assign":{"count.$":"$.n"},"ResultPath":null,"Next":"B"},
+             "B":{"Type":"Pass","Parameters":{"count.$":"$count","input.$":"$"},"End":true}}
+            """, startAt: "M"), """{"xs":[1,2,3]}""");
+        JsonEqual("""{"count":3,"input":{"xs":[1,2,3]}}""", output);
+    }
+
+    [Fact]
     public async Task A_variable_that_was_never_assigned_is_a_path_that_matches_nothing()
     {
         var execution = await Failed(Machine("""{"A":{"Type":"Pass","Parameters":{"x.$":"$missing"},"End":true}}"""));
