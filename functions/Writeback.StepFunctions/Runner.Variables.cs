@@ -32,9 +32,12 @@ internal sealed partial class ExecutionRunner
     private static void StageAssign(AssignTemplate? assign, JsonataBindings bindings, string stateName, string field = "Assign") =>
         VariableScope.Current.Stage(assign?.Evaluate(bindings, stateName, field));
 
-    /// <summary>The rule's Assign when the rule has one, else the state's (also when no rule matched and Default is taken).</summary>
+    /// <summary>
+    /// A matching rule's own Assign (none if it has none); the state's Assign is for when no rule matched and Default is
+    /// taken, as on the service (and in LocalStack, which is tested against it).
+    /// </summary>
     private static AssignTemplate? ChoiceAssign(StateNode state, int rule) =>
-        rule >= 0 && rule < state.ChoiceAssigns.Length && state.ChoiceAssigns[rule] is { } own ? own : state.Assign;
+        rule < 0 ? state.Assign : rule < state.ChoiceAssigns.Length ? state.ChoiceAssigns[rule] : null;
 
     /// <summary>A matching catcher's Assign (or none, undoing what the failed attempt staged), with the error output as its data.</summary>
     private void StageCatchAssign(StateNode state, Catcher catcher, JsonNode? input, JsonObject errorOutput, DateTimeOffset entered)

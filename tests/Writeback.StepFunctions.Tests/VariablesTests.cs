@@ -119,6 +119,16 @@ public sealed class VariablesTests
     }
 
     [Fact]
+    public async Task A_matching_Choice_rule_without_Assign_assigns_nothing_even_when_the_state_has_an_Assign()
+    {
+        var output = await Output(Machine("""
+            {"A":{"Type":"Choice","Assign":{"path":"default"},"Choices":[{"Variable":"$.n","IsPresent":true,"Next":"B"}],"Default":"B"},
+             "B":{"Type":"Pass","QueryLanguage":"JSONata","Output":"{% $exists($path) %}","End":true}}
+            """), """{"n":1}""");
+        JsonEqual("false", output);
+    }
+
+    [Fact]
     public async Task A_JSONata_Choice_rule_Assign_applies_when_its_Condition_holds()
     {
         var output = await Output(Machine("""
