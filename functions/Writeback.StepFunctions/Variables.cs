@@ -11,7 +11,8 @@ internal static class VariableNames
 
     /// <summary>
     /// A Unicode identifier as UAX #31 defines it (an ID_Start character, then ID_Continue characters), at most 80
-    /// characters. <c>states</c> is not one: <c>$states</c> is the reserved variable of JSONata states.
+    /// characters; a leading <c>_</c> is allowed too, as JSONata and LocalStack (tested against the service) allow it.
+    /// <c>states</c> is not one: <c>$states</c> is the reserved variable of JSONata states.
     /// </summary>
     public static bool IsValid(string name) => Problem(name) is null;
 
@@ -34,9 +35,9 @@ internal static class VariableNames
             return $"a variable name has at most {MaxLength} characters";
         }
 
-        if (!IsIdStart(runes[0]) || !runes.Skip(1).All(IsIdContinue))
+        if (!(IsIdStart(runes[0]) || runes[0].Value == '_') || !runes.Skip(1).All(IsIdContinue))
         {
-            return "a variable name is a Unicode identifier: a letter first, then letters, digits, combining marks or connector punctuation such as '_'";
+            return "a variable name is a Unicode identifier: a letter or '_' first, then letters, digits, combining marks or connector punctuation such as '_'";
         }
 
         return null;

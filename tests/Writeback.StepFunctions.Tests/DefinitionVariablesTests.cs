@@ -54,6 +54,7 @@ public sealed class DefinitionVariablesTests
     [Theory]
     [InlineData("price")]
     [InlineData("x_1")]
+    [InlineData("_private")]
     [InlineData("ñandú")]
     [InlineData("価格")]
     public void A_variable_name_that_is_a_Unicode_identifier_is_accepted(string name)
@@ -65,7 +66,7 @@ public sealed class DefinitionVariablesTests
     [InlineData("1x")]
     [InlineData("a-b")]
     [InlineData("a b")]
-    [InlineData("_private")]
+    [InlineData("-x")]
     [InlineData("states")]
     public void A_variable_name_that_is_not_a_Unicode_identifier_or_is_reserved_is_refused(string name)
     {
