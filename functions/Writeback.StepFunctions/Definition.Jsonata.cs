@@ -38,14 +38,14 @@ public sealed partial class StateMachineDefinition
 
     private static readonly Dictionary<StateType, HashSet<string>> JsonataFieldsByType = new()
     {
-        [StateType.Pass] = ["Type", "Comment", "QueryLanguage", "Next", "End", "Output"],
-        [StateType.Task] = ["Type", "Comment", "QueryLanguage", "Next", "End", "Output", "Arguments", "Retry", "Catch", "Resource", "TimeoutSeconds", "HeartbeatSeconds"],
-        [StateType.Choice] = ["Type", "Comment", "QueryLanguage", "Output", "Choices", "Default"],
-        [StateType.Wait] = ["Type", "Comment", "QueryLanguage", "Next", "End", "Output", "Seconds", "Timestamp"],
+        [StateType.Pass] = ["Type", "Assign", "Comment", "QueryLanguage", "Next", "End", "Output"],
+        [StateType.Task] = ["Type", "Assign", "Comment", "QueryLanguage", "Next", "End", "Output", "Arguments", "Retry", "Catch", "Resource", "TimeoutSeconds", "HeartbeatSeconds"],
+        [StateType.Choice] = ["Type", "Assign", "Comment", "QueryLanguage", "Output", "Choices", "Default"],
+        [StateType.Wait] = ["Type", "Assign", "Comment", "QueryLanguage", "Next", "End", "Output", "Seconds", "Timestamp"],
         [StateType.Succeed] = ["Type", "Comment", "QueryLanguage", "Output"],
         [StateType.Fail] = ["Type", "Comment", "QueryLanguage", "Error", "Cause"],
-        [StateType.Parallel] = ["Type", "Comment", "QueryLanguage", "Next", "End", "Output", "Arguments", "Retry", "Catch", "Branches"],
-        [StateType.Map] = ["Type", "Comment", "QueryLanguage", "Next", "End", "Output", "Retry", "Catch", "ItemProcessor", "Iterator", "Items", "ItemSelector", "MaxConcurrency"],
+        [StateType.Parallel] = ["Type", "Assign", "Comment", "QueryLanguage", "Next", "End", "Output", "Arguments", "Retry", "Catch", "Branches"],
+        [StateType.Map] = ["Type", "Assign", "Comment", "QueryLanguage", "Next", "End", "Output", "Retry", "Catch", "ItemProcessor", "Iterator", "Items", "ItemSelector", "MaxConcurrency"],
     };
 
     private bool _jsonataByDefault;
@@ -67,7 +67,7 @@ public sealed partial class StateMachineDefinition
             {
                 _errors.Add($"{where}: Distributed Map ({key}) is not supported by the local engine; use an inline Map.");
             }
-            else if (key is "Assign" or "Credentials")
+            else if (key is "Credentials")
             {
                 _errors.Add($"{where}: '{key}' is not supported by the local engine yet.");
             }
@@ -145,6 +145,7 @@ public sealed partial class StateMachineDefinition
                 break;
         }
 
+        ParseAssigns(obj, where, state);
         return state;
     }
 
@@ -177,7 +178,7 @@ public sealed partial class StateMachineDefinition
                 continue;
             }
 
-            foreach (var key in c.Select(p => p.Key).Where(k => k is not ("Condition" or "Next" or "Comment" or "Output")))
+            foreach (var key in c.Select(p => p.Key).Where(k => k is not ("Condition" or "Next" or "Comment" or "Output" or "Assign")))
             {
                 _errors.Add(key is "Variable" or "And" or "Or" or "Not" || ChoiceRule.Comparators.Contains(key) || ChoiceRule.Tests.Contains(key)
                     ? $"{w}: '{key}' is a JSONPath choice rule; a JSONata Choice rule is \"Condition\": \"{{% boolean expression %}}\"."

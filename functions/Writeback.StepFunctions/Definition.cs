@@ -91,7 +91,7 @@ internal sealed partial class StateNode
 
 /// <summary>
 /// A state machine definition in the Amazon States Language (JSONPath and JSONata states), parsed and validated. Loading
-/// refuses what the local engine does not run (variables, Distributed Map, activities, .sync and .waitForTaskToken) with
+/// refuses what the local engine does not run (Distributed Map, activities, .sync and .waitForTaskToken) with
 /// an error that names the feature and the state, and reports every structural error at once.
 /// </summary>
 public sealed partial class StateMachineDefinition
@@ -101,18 +101,18 @@ public sealed partial class StateMachineDefinition
 
     private static readonly Dictionary<StateType, HashSet<string>> FieldsByType = new()
     {
-        [StateType.Pass] = ["Type", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result"],
-        [StateType.Task] = ["Type", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "Resource", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath"],
-        [StateType.Choice] = ["Type", "Comment", "QueryLanguage", "InputPath", "OutputPath", "Choices", "Default"],
-        [StateType.Wait] = ["Type", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath", "Seconds", "Timestamp", "SecondsPath", "TimestampPath"],
+        [StateType.Pass] = ["Type", "Assign", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result"],
+        [StateType.Task] = ["Type", "Assign", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "Resource", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath"],
+        [StateType.Choice] = ["Type", "Assign", "Comment", "QueryLanguage", "InputPath", "OutputPath", "Choices", "Default"],
+        [StateType.Wait] = ["Type", "Assign", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath", "Seconds", "Timestamp", "SecondsPath", "TimestampPath"],
         [StateType.Succeed] = ["Type", "Comment", "QueryLanguage", "InputPath", "OutputPath"],
         [StateType.Fail] = ["Type", "Comment", "QueryLanguage", "Error", "Cause", "ErrorPath", "CausePath"],
-        [StateType.Parallel] = ["Type", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "Branches"],
-        [StateType.Map] = ["Type", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "ItemProcessor", "Iterator", "ItemsPath", "ItemSelector", "MaxConcurrency", "MaxConcurrencyPath"],
+        [StateType.Parallel] = ["Type", "Assign", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "Branches"],
+        [StateType.Map] = ["Type", "Assign", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "ItemProcessor", "Iterator", "ItemsPath", "ItemSelector", "MaxConcurrency", "MaxConcurrencyPath"],
     };
 
     private static readonly string[] DistributedMapFields = ["ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "ToleratedFailureCount", "ToleratedFailureCountPath", "Label"];
-    private static readonly string[] UnsupportedFeatureFields = ["Assign", "Arguments", "Output", "Items", "Credentials"];
+    private static readonly string[] UnsupportedFeatureFields = ["Arguments", "Output", "Items", "Credentials"];
 
     private static readonly string[] WaitFields = ["Seconds", "Timestamp", "SecondsPath", "TimestampPath"];
     private static readonly string[] LambdaInvokeParameters = ["FunctionName", "Payload", "InvocationType", "Qualifier", "ClientContext", "LogType"];
@@ -178,6 +178,7 @@ public sealed partial class StateMachineDefinition
         Comment = Str(obj, "Comment", "The state machine", false);
         TimeoutSeconds = PositiveInt(obj, "TimeoutSeconds", "The state machine");
         Graph = ParseGraph(obj, "The state machine", isProcessor: false);
+        CheckVariableScopes(Graph, new HashSet<string>(StringComparer.Ordinal));
     }
 
     private StateGraph ParseGraph(JsonObject obj, string where, bool isProcessor)
@@ -348,7 +349,7 @@ public sealed partial class StateMachineDefinition
             }
             else if (UnsupportedFeatureFields.Contains(key))
             {
-                _errors.Add($"{where}: '{key}' is not supported by the local engine (it belongs to variables or cross-account access).");
+                _errors.Add($"{where}: '{key}' is not supported by the local engine (it belongs to cross-account access).");
             }
             else
             {
@@ -417,6 +418,7 @@ public sealed partial class StateMachineDefinition
         }
 
         state.UsesContext |= state.InputPath?.IsContext == true || state.OutputPath?.IsContext == true;
+        ParseAssigns(obj, where, state);
         return state;
     }
 
@@ -596,7 +598,7 @@ public sealed partial class StateMachineDefinition
         }
 
         foreach (var key in obj.Select(p => p.Key).Where(k => k is not ("Next" or "Comment" or "Variable" or "And" or "Or" or "Not")
-                     && !ChoiceRule.Comparators.Contains(k) && !ChoiceRule.Comparators.Contains(k.EndsWith("Path", StringComparison.Ordinal) ? k[..^4] : k)
+                     && !(topLevel && k == "Assign") && !ChoiceRule.Comparators.Contains(k) && !ChoiceRule.Comparators.Contains(k.EndsWith("Path", StringComparison.Ordinal) ? k[..^4] : k)
                      && !ChoiceRule.Tests.Contains(k) && k is not ("StringMatches")))
         {
             _errors.Add($"{where}: unknown field '{key}'.");
@@ -624,7 +626,7 @@ public sealed partial class StateMachineDefinition
         }
 
         state.UsesContext |= variable?.IsContext == true;
-        var operators = obj.Select(p => p.Key).Where(k => k is not ("Next" or "Comment" or "Variable")).ToList();
+        var operators = obj.Select(p => p.Key).Where(k => k is not ("Next" or "Comment" or "Variable" or "Assign")).ToList();
         if (operators.Count != 1)
         {
             _errors.Add($"{where}: needs exactly one comparison operator, found {operators.Count}.");
@@ -854,7 +856,7 @@ public sealed partial class StateMachineDefinition
                 continue;
             }
 
-            foreach (var key in c.Select(p => p.Key).Where(k => k is not ("ErrorEquals" or "Next" or "Comment") && k != (jsonata ? "Output" : "ResultPath")))
+            foreach (var key in c.Select(p => p.Key).Where(k => k is not ("ErrorEquals" or "Next" or "Comment" or "Assign") && k != (jsonata ? "Output" : "ResultPath")))
             {
                 _errors.Add(jsonata && key == "ResultPath"
                     ? $"{w}: ResultPath is a JSONPath field; in a JSONata state a catcher shapes the state output with Output (default: the error output)."
@@ -941,6 +943,12 @@ public sealed partial class StateMachineDefinition
         if (definite && !path.IsDefinite)
         {
             _errors.Add($"{where}: {key} '{text}' must be a reference path (names and indices only, no wildcards or filters).");
+            return null;
+        }
+
+        if (key is "ResultPath" && path.VariableName is not null)
+        {
+            _errors.Add($"{where}: {key} '{text}' cannot be a variable; variables are readable in every JSONPath field but ResultPath.");
             return null;
         }
 

@@ -62,7 +62,11 @@ public sealed record JournaledExecution(
 /// A top-level state to resume at, with the input it was entered with; for an inline Map, the results of the iterations
 /// that succeeded (null where an iteration did not), so a redrive, or a restarted engine, runs only the others.
 /// </summary>
-public sealed record ResumePoint(string StateName, JsonNode? Input, IReadOnlyList<JsonNode?>? IterationResults = null, IReadOnlyList<bool>? IterationSucceeded = null);
+public sealed record ResumePoint(string StateName, JsonNode? Input, IReadOnlyList<JsonNode?>? IterationResults = null, IReadOnlyList<bool>? IterationSucceeded = null)
+{
+    /// <summary>The workflow variables of the top-level scope as the state was entered; a resumed run starts with them.</summary>
+    public IReadOnlyDictionary<string, JsonNode?>? Variables { get; init; }
+}
 
 /// <summary>The journal of an engine that keeps nothing beyond the process (the default).</summary>
 internal sealed class NoJournal : IExecutionJournal

@@ -7,7 +7,8 @@ using System.Text.Json.Nodes;
 namespace Writeback.StepFunctions;
 
 /// <summary>
-/// A compiled JSONPath as ASL uses it: <c>$</c> for the state's data, <c>$$</c> for the context object; dot and
+/// A compiled JSONPath as ASL uses it: <c>$</c> for the state's data, <c>$$</c> for the context object, <c>$name</c>
+/// for a workflow variable; dot and
 /// bracket names, indices, slices, wildcards, recursive descent and simple filters. A definite path (names and
 /// indices only) selects one node; any other selects a list, as the service's Jayway-based evaluator does.
 /// </summary>
@@ -16,10 +17,11 @@ public sealed class JsonPath
     private static readonly ConcurrentDictionary<string, JsonPath> Cache = new(StringComparer.Ordinal);
     private readonly Segment[] _segments;
 
-    private JsonPath(string text, bool isContext, Segment[] segments)
+    private JsonPath(string text, bool isContext, Segment[] segments, string? variableName = null)
     {
         Text = text;
         IsContext = isContext;
+        VariableName = variableName;
         _segments = segments;
         IsDefinite = segments.All(s => s.Kind is SegmentKind.Name or SegmentKind.Index);
     }
@@ -28,6 +30,9 @@ public sealed class JsonPath
 
     /// <summary>Whether the path starts with <c>$$</c> and so reads the context object.</summary>
     public bool IsContext { get; }
+
+    /// <summary>The workflow variable a <c>$name…</c> path reads (its segments then select inside the variable's value).</summary>
+    public string? VariableName { get; }
 
     /// <summary>Whether the path selects at most one node (a reference path, in the spec's words).</summary>
     public bool IsDefinite { get; }
@@ -367,10 +372,26 @@ public sealed class JsonPath
 
             _pos = 1;
             var isContext = false;
+            string? variable = null;
             if (_pos < text.Length && text[_pos] == '$')
             {
                 isContext = true;
                 _pos++;
+            }
+            else if (_pos < text.Length && text[_pos] is not ('.' or '['))
+            {
+                // $name: a workflow variable; the name ends where the first segment starts.
+                var start = _pos;
+                while (_pos < text.Length && text[_pos] is not ('.' or '['))
+                {
+                    _pos++;
+                }
+
+                variable = text[start.._pos];
+                if (!VariableNames.IsValid(variable))
+                {
+                    throw new FormatException($"'{variable}' is not a valid variable name");
+                }
             }
 
             var segments = new List<Segment>();
@@ -379,7 +400,7 @@ public sealed class JsonPath
                 segments.Add(ParseSegment());
             }
 
-            return new JsonPath(text, isContext, [.. segments]);
+            return new JsonPath(text, isContext, [.. segments], variable);
         }
 
         private Segment ParseSegment()

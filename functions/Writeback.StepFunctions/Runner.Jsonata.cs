@@ -10,7 +10,7 @@ namespace Writeback.StepFunctions;
 internal sealed partial class ExecutionRunner
 {
     private JsonataBindings Bindings(StateNode state, DateTimeOffset entered, int retryCount, JsonNode? input, (int, JsonNode?)? item = null) =>
-        new(input, new StateScope(this, state.Name, entered, retryCount, input, item).FullContext());
+        WithVariables(new(input, new StateScope(this, state.Name, entered, retryCount, input, item).FullContext()));
 
     private static JsonNode? JsonataOutput(StateNode state, JsonataBindings bindings, JsonNode? otherwise) =>
         state.Output is null ? otherwise : state.Output.Evaluate(bindings, state.Name, "Output");
@@ -21,6 +21,7 @@ internal sealed partial class ExecutionRunner
         switch (state.Type)
         {
             case StateType.Pass:
+                StageAssign(state.Assign, bindings, state.Name);
                 return (state.Next, JsonataOutput(state, bindings, input));
             case StateType.Choice:
                 foreach (var rule in state.JsonataChoices)
@@ -34,14 +35,17 @@ internal sealed partial class ExecutionRunner
 
                     if (holds.GetValue<bool>())
                     {
+                        StageAssign(ChoiceAssign(state, Array.IndexOf(state.JsonataChoices, rule)), bindings, state.Name);
                         return (rule.Next, rule.Output is null ? JsonataOutput(state, bindings, input) : rule.Output.Evaluate(bindings, state.Name, "Choices[].Output"));
                     }
                 }
 
+                StageAssign(state.Assign, bindings, state.Name);
                 return (state.Default ?? throw new StatesException(StatesErrors.NoChoiceMatched, $"No Choice rule of state '{state.Name}' matched, and it has no Default."),
                     JsonataOutput(state, bindings, input));
             case StateType.Wait:
                 var until = JsonataWaitUntil(state, bindings, entered);
+                StageAssign(state.Assign, bindings, state.Name);
                 var delay = until - Time.GetUtcNow();
                 if (delay > TimeSpan.Zero)
                 {
@@ -67,7 +71,9 @@ internal sealed partial class ExecutionRunner
             StateType.Parallel => await RunParallelAsync(state, arguments, lane, ct).ConfigureAwait(false),
             _ => await RunJsonataMapAsync(state, input, entered, retryCount, bindings, lane, ct).ConfigureAwait(false),
         };
-        return JsonataOutput(state, bindings.WithResult(result), result);
+        var withResult = bindings.WithResult(result);
+        StageAssign(state.Assign, withResult, state.Name);
+        return JsonataOutput(state, withResult, result);
     }
 
     private Task<JsonNode?> RunJsonataMapAsync(StateNode state, JsonNode? input, DateTimeOffset entered, int retryCount, JsonataBindings bindings, Lane lane, CancellationToken ct)

@@ -155,12 +155,13 @@ internal sealed partial class ExecutionRunner : IDisposable
     {
         var name = _resume?.StateName ?? graph.StartAt;
         var data = _resume is null ? _execution.Input : _resume.Input?.DeepClone();
+        var variables = EnterTopLevelScope();
         while (true)
         {
             ct.ThrowIfCancellationRequested();
             var state = graph.States[name];
             // A redrive's first state keeps the Map progress of the run before; any later state starts fresh.
-            _current = _current is null && _resume is not null ? _resume : new ResumePoint(name, data?.DeepClone());
+            _current = _current is null && _resume is not null ? _resume : new ResumePoint(name, data?.DeepClone()) { Variables = variables.Own() };
             _execution.Checkpoint(_current);
             await _engine.Journal.DurableAsync().WaitAsync(ct).ConfigureAwait(false);
             var (next, output) = await RunStateAsync(state, data, lane, ct).ConfigureAwait(false);
@@ -176,6 +177,7 @@ internal sealed partial class ExecutionRunner : IDisposable
 
     private async Task<JsonNode?> RunGraphAsync(StateGraph graph, JsonNode? input, Lane lane, CancellationToken ct)
     {
+        using var variables = EnterInnerScope();
         var name = graph.StartAt;
         var data = input;
         while (true)
@@ -215,6 +217,7 @@ internal sealed partial class ExecutionRunner : IDisposable
                 var result = state.HasResult ? state.Result?.DeepClone()
                     : state.Parameters is not null ? state.Parameters.Evaluate(scope.With(effective))
                     : effective;
+                StageAssign(state.Assign, scope.With(result));
                 output = ApplyOutputPath(state, ApplyResultPath(state.ResultPath, input, result));
                 break;
             }
@@ -233,8 +236,10 @@ internal sealed partial class ExecutionRunner : IDisposable
             {
                 var effective = ApplyInputPath(state, input);
                 var scope = Scope(state, entered, 0, effective);
-                next = state.Choices.FirstOrDefault(c => c.Evaluate(scope))?.Next ?? state.Default
+                var matched = Array.FindIndex(state.Choices, c => c.Evaluate(scope));
+                next = (matched >= 0 ? state.Choices[matched].Next : null) ?? state.Default
                     ?? throw new StatesException(StatesErrors.NoChoiceMatched, $"No Choice rule of state '{state.Name}' matched, and it has no Default.");
+                StageAssign(ChoiceAssign(state, matched), scope);
                 output = ApplyOutputPath(state, effective);
                 break;
             }
@@ -243,6 +248,7 @@ internal sealed partial class ExecutionRunner : IDisposable
             {
                 var effective = ApplyInputPath(state, input);
                 var until = WaitUntil(state, Scope(state, entered, 0, effective), entered);
+                StageAssign(state.Assign, Scope(state, entered, 0, effective));
                 var delay = until - Time.GetUtcNow();
                 if (delay > TimeSpan.Zero)
                 {
@@ -268,7 +274,7 @@ internal sealed partial class ExecutionRunner : IDisposable
         }
 
         CheckSize(output, state, "output");
-        _execution.Record(lane, type + "StateExited", StateDetails(state.Name, "output", output));
+        _execution.Record(lane, type + "StateExited", WithAssignedVariables(StateDetails(state.Name, "output", output), state));
         return (next, output);
     }
 
@@ -317,6 +323,7 @@ internal sealed partial class ExecutionRunner : IDisposable
                 }
 
                 var errorOutput = new JsonObject { ["Error"] = e.Error, ["Cause"] = e.Cause };
+                StageCatchAssign(state, catcher, input, errorOutput, entered);
                 return (catcher.Next, state.IsJsonata
                     ? JsonataCatchOutput(state, catcher, input, errorOutput, entered)
                     : ApplyResultPath(catcher.ResultPath, input, errorOutput));
@@ -340,6 +347,8 @@ internal sealed partial class ExecutionRunner : IDisposable
         {
             result = state.ResultSelector.Evaluate(scope.With(result));
         }
+
+        StageAssign(state.Assign, scope.With(result));
 
         return ApplyOutputPath(state, ApplyResultPath(state.ResultPath, input, result));
     }
@@ -753,7 +762,7 @@ internal sealed partial class ExecutionRunner : IDisposable
             return data;
         }
 
-        return path.TryEvaluate(data, out var value)
+        return (path.VariableName is null ? path.TryEvaluate(data, out var value) : TryResolveVariable(path, out value))
             ? value
             : throw StatesException.Runtime($"Invalid path '{path.Text}' in {field} of state '{state.Name}': no results for the path in '{Truncate(Json.ToCompactString(data))}'.");
     }
@@ -814,6 +823,11 @@ internal sealed partial class ExecutionRunner : IDisposable
 
         public override bool TryResolve(JsonPath path, out JsonNode? value)
         {
+            if (path.VariableName is not null)
+            {
+                return TryResolveVariable(path, out value);
+            }
+
             if (!path.IsContext)
             {
                 return path.TryEvaluate(data, out value);

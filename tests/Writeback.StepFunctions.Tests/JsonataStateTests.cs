@@ -259,8 +259,8 @@ public sealed class JsonataStateTests
 
     /// <summary>
     /// The AWS guide's JSONPath-to-JSONata conversion example ("Transforming data with JSONata"), less its variable
-    /// ($customerName needs Assign, which the engine does not run yet): a literal, an expression, and a string that
-    /// looks like a path but is not evaluated.
+    /// (VariablesGuideExamplesTests runs it with $customerName): a literal, an expression, and a string that looks like
+    /// a path but is not evaluated.
     /// </summary>
     [Fact]
     public async Task The_guides_conversion_example_builds_the_same_Arguments_as_its_JSONPath_original()

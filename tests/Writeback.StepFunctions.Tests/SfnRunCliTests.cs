@@ -121,4 +121,30 @@ public sealed class SfnRunCliTests
             File.Delete(file);
         }
     }
+
+    [Fact]
+    public async Task An_Assign_definition_runs_with_mocked_responses_and_prints_what_its_variables_built()
+    {
+        var dir = Directory.CreateTempSubdirectory("sfn-assign-");
+        try
+        {
+            var definition = Path.Combine(dir.FullName, "price-watcher.asl.json");
+            await File.WriteAllTextAsync(definition, VariablesGuideExamplesTests.PriceWatcher);
+            var mocks = Path.Combine(dir.FullName, "mocks.json");
+            await File.WriteAllTextAsync(mocks, """
+                {"StateMachines":{"price-watcher":{"TestCases":{"PriceDrops":{"Get Current Price":"Prices"}}}},
+                 "MockedResponses":{"Prices":{
+                   "0":{"Return":{"StatusCode":200,"Payload":{"current_price":120}}},
+                   "1":{"Return":{"StatusCode":200,"Payload":{"current_price":90}}}}}}
+                """);
+            var (code, stdout, stderr) = await Sfn(definition, "--input", """{"product":"kettle","desired_price":100,"max_days":5}""",
+                "--mock-config", mocks, "--test-case", "PriceDrops", "--virtual-time");
+            Assert.True(code == 0, stderr);
+            JsonEqual("""{"product":"kettle","price":90,"daysLeft":4}""", JsonNode.Parse(stdout));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }

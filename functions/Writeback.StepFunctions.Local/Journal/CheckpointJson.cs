@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Writeback.StepFunctions.Local.Journal;
 
 /// <summary>
-/// A checkpoint as the journal stores it: <c>{"state", "input", "iterations": n, "succeeded": [{"index", "result"}]}</c>.
+/// A checkpoint as the journal stores it: <c>{"state", "input", "variables": {name: value}, "iterations": n, "succeeded": [{"index", "result"}]}</c>.
 /// Only the succeeded iterations are written; the rest are what a resumed Map runs again.
 /// </summary>
 internal static class CheckpointJson
@@ -11,6 +11,11 @@ internal static class CheckpointJson
     public static string Write(ResumePoint checkpoint)
     {
         var json = new JsonObject { ["state"] = checkpoint.StateName, ["input"] = checkpoint.Input?.DeepClone() };
+        if (checkpoint.Variables is { Count: > 0 } variables)
+        {
+            json["variables"] = new JsonObject(variables.Select(v => KeyValuePair.Create(v.Key, v.Value?.DeepClone())));
+        }
+
         if (checkpoint.IterationSucceeded is { } succeeded)
         {
             json["iterations"] = succeeded.Count;
@@ -24,7 +29,10 @@ internal static class CheckpointJson
     public static ResumePoint Read(string text)
     {
         var json = JsonNode.Parse(text)!.AsObject();
-        var checkpoint = new ResumePoint(json["state"]!.GetValue<string>(), json["input"]?.DeepClone());
+        var checkpoint = new ResumePoint(json["state"]!.GetValue<string>(), json["input"]?.DeepClone())
+        {
+            Variables = json["variables"] is JsonObject variables ? variables.ToDictionary(v => v.Key, v => v.Value?.DeepClone()) : null,
+        };
         if (json["iterations"] is not { } iterations)
         {
             return checkpoint;

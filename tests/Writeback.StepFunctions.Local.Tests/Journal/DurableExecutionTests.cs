@@ -167,6 +167,33 @@ public sealed class DurableExecutionTests(PostgresDatabase database, ITestOutput
         await second.Journal.DisposeAsync();
     }
 
+    [Fact]
+    public async Task A_restored_engine_resumes_with_the_workflow_variables_assigned_before_the_stop()
+    {
+        const string assignThenHold = """
+            {"StartAt":"First","States":{
+              "First":{"Type":"Pass","Assign":{"n":7,"who.$":"$.who"},"Next":"Hold"},
+              "Hold":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"hold","Payload":{}},"Next":"Last"},
+              "Last":{"Type":"Pass","Parameters":{"n.$":"$n","who.$":"$who"},"End":true}}}
+            """;
+        var name = Name();
+        var held = new TaskCompletionSource();
+        var first = await StartProcessAsync(new DelegateLambdaInvoker().Add("hold", (_, _) => { held.TrySetResult(); return new TaskCompletionSource<LambdaInvocationResult>().Task; }));
+        first.Engine.StartExecution(first.Machine(assignThenHold), """{"who":"ada"}""", name);
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await first.Journal.DurableAsync();
+        await first.Journal.DisposeAsync();
+
+        var second = await StartProcessAsync(new DelegateLambdaInvoker().Add("hold", _ => "{}"));
+        var resumed = Assert.Single(await second.Engine.RestoreAsync(CancellationToken.None), e => e.Name == name);
+        await resumed.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(resumed.Status == ExecutionStatus.Succeeded, resumed.Cause);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"n":7,"who":"ada"}"""), JsonNode.Parse(resumed.OutputJson!)), resumed.OutputJson);
+        Assert.Equal(1, resumed.History.Count(e => e.Type == "PassStateEntered" && (string?)e.Details!["name"] == "First"));
+        await second.Journal.DisposeAsync();
+    }
+
     private static string Name() => "e-" + Guid.NewGuid().ToString("N")[..12];
 
     private async Task<Process> StartProcessAsync(ILambdaInvoker invoker)

@@ -24,7 +24,10 @@ public sealed class PostgresJournalTests(PostgresDatabase database, ITestOutputH
             journal.Appended(arn, new HistoryEvent(2, 1, Start.AddSeconds(1), "MapStateEntered", new JsonObject { ["name"] = "Each" }));
             journal.Appended(arn, new HistoryEvent(3, 2, Start.AddSeconds(2), "MapStateStarted", null));
             journal.Checkpointed(arn, new ResumePoint("Each", JsonNode.Parse("""{"items":[1,2,3]}"""),
-                [JsonNode.Parse("""{"r":1}"""), null, JsonNode.Parse("2")], [true, false, true]));
+                [JsonNode.Parse("""{"r":1}"""), null, JsonNode.Parse("2")], [true, false, true])
+            {
+                Variables = new Dictionary<string, JsonNode?> { ["total"] = JsonNode.Parse("""{"sum":6}"""), ["none"] = null },
+            });
             journal.Closed(arn, ExecutionStatus.Failed, null, "Item.Failed", "item 2", Start.AddSeconds(3));
             await journal.DurableAsync();
         }
@@ -43,6 +46,7 @@ public sealed class PostgresJournalTests(PostgresDatabase database, ITestOutputH
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"items":[1,2,3]}"""), checkpoint.Input));
         Assert.Equal([true, false, true], checkpoint.IterationSucceeded!);
         Assert.Equal(["""{"r":1}""", null, "2"], checkpoint.IterationResults!.Select(r => r?.ToJsonString()));
+        Assert.Equal([("none", (string?)null), ("total", """{"sum":6}""")], checkpoint.Variables!.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => (v.Key, v.Value?.ToJsonString())));
 
         await using (var journal = await PostgresJournal.OpenAsync(database.ConnectionString, "test", null, CancellationToken.None))
         {
