@@ -395,6 +395,12 @@ internal sealed class ServiceValidator
     {
         foreach (var field in PathFields.Where(f => state[f] is not null))
         {
+            if (Json.TryGetString(state[field], out var variable) && IsVariableReference(variable))
+            {
+                // "$name…" reads a workflow variable, which JSONPath states may do outside ResultPath: the variables' rules, not these.
+                continue;
+            }
+
             if (!Json.TryGetString(state[field], out var text) || !JsonPath.TryParse(text, out var path, out _))
             {
                 Error(DiagnosticCodes.SchemaValidationFailed, $"The value for the field '{field}' must be a valid JSONPath", Join(location, field));
@@ -413,6 +419,8 @@ internal sealed class ServiceValidator
             }
         }
     }
+
+    private static bool IsVariableReference(string text) => text.Length > 1 && text[0] == '$' && (char.IsAsciiLetter(text[1]) || text[1] == '_');
 
     /// <summary>A warning, as the service gives it: a value that reads like a path under a key that does not end in ".$".</summary>
     private void NoDollar(JsonObject template, string location)

@@ -282,6 +282,13 @@ public sealed class DefinitionDiagnosticsTests
     }
 
     [Fact]
+    public void A_variable_reference_in_a_path_field_is_not_judged_as_a_JSONPath()
+    {
+        Assert.DoesNotContain(StateMachineDefinition.Diagnose(JsonPath("""{"Type":"Pass","InputPath":"$order.items","End":true}""")),
+            d => d.Message.Contains("must be a valid JSONPath", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_ResultPath_with_a_wildcard_must_be_a_reference_path()
     {
         Only(JsonPath("""{"Type":"Pass","ResultPath":"$.a[*]","End":true}"""), DiagnosticCodes.SchemaValidationFailed, "/States/S/ResultPath");
