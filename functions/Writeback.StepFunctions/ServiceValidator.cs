@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Writeback.StepFunctions.Jsonata;
 
 namespace Writeback.StepFunctions;
 
@@ -14,7 +13,7 @@ namespace Writeback.StepFunctions;
 /// not reachable.", "Workflow has no terminal state", "Reference to 'x' at the top level is not supported.", and the
 /// JSONata parser's own message without its code for INVALID_JSONATA_EXPRESSION.
 /// </summary>
-internal sealed class ServiceValidator
+internal sealed partial class ServiceValidator
 {
     private const string JsonPathLanguage = "JSONPath";
     private const string JsonataLanguage = "JSONata";
@@ -54,16 +53,6 @@ internal sealed class ServiceValidator
         ["Map"] = [.. Common, .. Transition, .. DistributedMap, "Output", "Retry", "Catch", "ItemProcessor", "Iterator", "Items", "ItemSelector",
             "MaxConcurrency", "ToleratedFailurePercentage", "ToleratedFailureCount", "Assign"],
     };
-
-    /// <summary>Fields whose values a JSONata state evaluates (a string "{% … %}" anywhere inside is an expression).</summary>
-    private static readonly string[] JsonataValueFields = ["Output", "Arguments", "Assign", "Items", "ItemSelector", "MaxConcurrency", "TimeoutSeconds",
-        "HeartbeatSeconds", "Seconds", "Timestamp", "Error", "Cause", "ToleratedFailurePercentage", "ToleratedFailureCount"];
-
-    private static readonly string[] PathFields = ["InputPath", "OutputPath", "ResultPath", "ItemsPath", "TimeoutSecondsPath", "HeartbeatSecondsPath",
-        "SecondsPath", "TimestampPath", "ErrorPath", "CausePath", "MaxConcurrencyPath", "ToleratedFailurePercentagePath", "ToleratedFailureCountPath"];
-
-    private static readonly string[] ReferencePathFields = ["ResultPath", "ItemsPath", "TimeoutSecondsPath", "HeartbeatSecondsPath", "SecondsPath",
-        "TimestampPath", "MaxConcurrencyPath", "ToleratedFailurePercentagePath", "ToleratedFailureCountPath"];
 
     private readonly List<DefinitionDiagnostic> _found = [];
     private readonly Dictionary<string, string> _locations = new(StringComparer.Ordinal);
@@ -388,227 +377,6 @@ internal sealed class ServiceValidator
         if (parts.Length < 6 || parts[0] != "arn" || parts[1].Length == 0 || parts[2].Length == 0)
         {
             Error(DiagnosticCodes.InvalidResource, $"The resource provided {resource} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region.", Join(location, "Resource"));
-        }
-    }
-
-    private void JsonPaths(JsonObject state, string location)
-    {
-        foreach (var field in PathFields.Where(f => state[f] is not null))
-        {
-            if (Json.TryGetString(state[field], out var variable) && IsVariableReference(variable))
-            {
-                // "$name…" reads a workflow variable, which JSONPath states may do outside ResultPath: the variables' rules, not these.
-                continue;
-            }
-
-            if (!Json.TryGetString(state[field], out var text) || !JsonPath.TryParse(text, out var path, out _))
-            {
-                Error(DiagnosticCodes.SchemaValidationFailed, $"The value for the field '{field}' must be a valid JSONPath", Join(location, field));
-            }
-            else if (ReferencePathFields.Contains(field) && !path.IsDefinite)
-            {
-                Error(DiagnosticCodes.SchemaValidationFailed, $"The value for the field '{field}' must be a valid ReferencePath", Join(location, field));
-            }
-        }
-
-        foreach (var field in (string[])["Parameters", "ResultSelector", "ItemSelector"])
-        {
-            if (state[field] is JsonObject template)
-            {
-                NoDollar(template, Join(location, field));
-            }
-        }
-    }
-
-    private static bool IsVariableReference(string text) => text.Length > 1 && text[0] == '$' && (char.IsAsciiLetter(text[1]) || text[1] == '_');
-
-    /// <summary>A warning, as the service gives it: a value that reads like a path under a key that does not end in ".$".</summary>
-    private void NoDollar(JsonObject template, string location)
-    {
-        foreach (var (key, value) in template)
-        {
-            if (value is JsonObject inner)
-            {
-                NoDollar(inner, Join(location, key));
-            }
-            else if (!key.EndsWith(".$", StringComparison.Ordinal) && Json.TryGetString(value, out var text)
-                && (text.StartsWith("$.", StringComparison.Ordinal) || text.StartsWith("$$.", StringComparison.Ordinal) || text.StartsWith("States.", StringComparison.Ordinal) && text.EndsWith(')')))
-            {
-                _found.Add(new DefinitionDiagnostic(DiagnosticSeverity.Warning, DiagnosticCodes.NoDollar,
-                    $"The value for the field '{key}' looks like a JSONPath or an intrinsic function, but the field name does not end with '.$'", Join(location, key)));
-            }
-        }
-    }
-
-    private void JsonataChoices(JsonObject state, string location)
-    {
-        if (state["Choices"] is not JsonArray choices)
-        {
-            return;
-        }
-
-        for (var i = 0; i < choices.Count; i++)
-        {
-            if (choices[i] is JsonObject rule)
-            {
-                foreach (var field in (string[])["Condition", "Output", "Assign"])
-                {
-                    if (rule.ContainsKey(field))
-                    {
-                        JsonataValue(rule[field], $"{location}/Choices[{i}]/{field}");
-                    }
-                }
-            }
-        }
-    }
-
-    private void JsonataCatchers(JsonObject state, string location)
-    {
-        if (state["Catch"] is not JsonArray catchers)
-        {
-            return;
-        }
-
-        for (var i = 0; i < catchers.Count; i++)
-        {
-            if (catchers[i] is JsonObject catcher)
-            {
-                foreach (var field in (string[])["Output", "Assign"])
-                {
-                    if (catcher.ContainsKey(field))
-                    {
-                        JsonataValue(catcher[field], $"{location}/Catch[{i}]/{field}");
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>A JSONata field's value: no ".$" keys anywhere, and every "{% … %}" parses and reads nothing bare at its top level.</summary>
-    private void JsonataValue(JsonNode? value, string location)
-    {
-        switch (value)
-        {
-            case JsonObject obj:
-                foreach (var (key, inner) in obj)
-                {
-                    if (key.EndsWith(".$", StringComparison.Ordinal))
-                    {
-                        Error(DiagnosticCodes.SchemaValidationFailed,
-                            $"The field '{key}' ends with '.$', which is only supported for the 'JSONPath' QueryLanguage; in a JSONata state write \"{key[..^2]}\": \"{{% expression %}}\"",
-                            Join(location, key));
-                    }
-
-                    JsonataValue(inner, Join(location, key));
-                }
-
-                break;
-            case JsonArray array:
-                for (var i = 0; i < array.Count; i++)
-                {
-                    JsonataValue(array[i], $"{location}[{i}]");
-                }
-
-                break;
-            case JsonValue when Json.TryGetString(value, out var text) && JsonataTemplate.IsExpressionText(text):
-                Expression(text[2..^2], location);
-                break;
-            default:
-                break;
-        }
-    }
-
-    private void Expression(string text, string location)
-    {
-        Node ast;
-        try
-        {
-            ast = Parser.Parse(text, version206: true);
-        }
-        catch (JsonataException e)
-        {
-            var message = e.Message.StartsWith(e.Code + ": ", StringComparison.Ordinal) ? e.Message[(e.Code.Length + 2)..] : e.Message;
-            Error(DiagnosticCodes.InvalidJsonataExpression, message, location);
-            return;
-        }
-
-        foreach (var name in TopLevelNames(ast).Distinct(StringComparer.Ordinal))
-        {
-            Error(DiagnosticCodes.UnsupportedJsonataExpression, $"Reference to '{name}' at the top level is not supported.", location);
-        }
-    }
-
-    /// <summary>
-    /// Field names read from the context at the top level of an expression, where the service has no context to read
-    /// (only <c>$states</c> and variables): the first step of a top-level path, and the operands, arguments and items
-    /// around it. A lambda's body, a predicate and a later path step have a context of their own and are not looked in.
-    /// </summary>
-    private static IEnumerable<string> TopLevelNames(Node node)
-    {
-        switch (node.Type)
-        {
-            case "path":
-                if (node.Steps.Count > 0)
-                {
-                    foreach (var name in node.Steps[0].Type == "name" ? [node.Steps[0].Value?.ToString() ?? ""] : TopLevelNames(node.Steps[0]))
-                    {
-                        yield return name;
-                    }
-                }
-
-                break;
-            case "name":
-                yield return node.Value?.ToString() ?? "";
-                break;
-            case "binary":
-            case "apply":
-                foreach (var child in (Node?[])[node.Lhs, node.Rhs])
-                {
-                    foreach (var name in child is null ? [] : TopLevelNames(child))
-                    {
-                        yield return name;
-                    }
-                }
-
-                break;
-            case "bind":
-                foreach (var name in node.Rhs is null ? [] : TopLevelNames(node.Rhs))
-                {
-                    yield return name;
-                }
-
-                break;
-            case "condition":
-                foreach (var child in (Node?[])[node.Condition, node.Then, node.Else])
-                {
-                    foreach (var name in child is null ? [] : TopLevelNames(child))
-                    {
-                        yield return name;
-                    }
-                }
-
-                break;
-            case "unary":
-            case "block":
-            case "function":
-            case "partial":
-                var children = node.Expressions.Concat(node.Arguments).Concat(node.Pairs.SelectMany(p => (Node[])[p.Key, p.Value]));
-                if (node.Expression is not null)
-                {
-                    children = children.Append(node.Expression);
-                }
-
-                foreach (var child in children)
-                {
-                    foreach (var name in TopLevelNames(child))
-                    {
-                        yield return name;
-                    }
-                }
-
-                break;
-            default:
-                break;
         }
     }
 
