@@ -5,6 +5,9 @@ namespace Writeback.StepFunctions;
 /// <summary>ValidateStateMachineDefinition: the service's diagnostics, then what only the local engine refuses.</summary>
 public sealed partial class StateMachineDefinition
 {
+    /// <summary>How the loader words an unreachable state (Definition.cs, CheckReachability).</summary>
+    private const string UnreachableMark = ": unreachable; no transition leads to it";
+
     /// <summary>
     /// Every diagnostic for a definition, errors and warnings, in the service's shape: first what the service reports
     /// (<see cref="ServiceValidator"/>), then the loader's own refusals — what the local engine does not run, or a rule
@@ -38,8 +41,6 @@ public sealed partial class StateMachineDefinition
 
         return found;
     }
-
-    private const string UnreachableMark = ": unreachable; no transition leads to it";
 
     /// <summary>The service's refusals as loader messages, for a definition the loader itself accepted.</summary>
     private static IEnumerable<string> ServiceErrors(string json) =>
