@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tools the test suite uses besides .NET and PostgreSQL. Installed on first use so a fresh machine passes.
-#   tests/tools: npm packages the tests run (asl-validator checks every statemachines/*.asl.json).
+#   tests/tools: npm packages the tests run (asl-validator checks every statemachines/*.asl.json; aws-local-stepfunctions is
+#   the differential oracle of the engine).
 #   aws: the AWS CLI, the judge of the local Step Functions endpoint.
 set -euo pipefail
 # No one answers prompts in CI.

@@ -154,18 +154,33 @@ public sealed partial class LocalStepFunctionsService
         }
     }
 
+    /// <summary>
+    /// The service's ValidateStateMachineDefinition: FAIL when any ERROR is found; WARNINGs only when asked for
+    /// (severity WARNING); at most maxResults (1–100, 0 or absent meaning 100) diagnostics, truncated saying whether more were found.
+    /// </summary>
     private ValidateStateMachineDefinitionResponse ValidateStateMachineDefinition(ValidateStateMachineDefinitionRequest request)
     {
         RequireStandard(request.Type);
-        try
+        var withWarnings = request.Severity switch
         {
-            StateMachineDefinition.Parse(Required(request.Definition, "definition"));
-            return new ValidateStateMachineDefinitionResponse("OK", [], false);
-        }
-        catch (InvalidDefinitionException e)
+            null or "ERROR" => false,
+            "WARNING" => true,
+            var other => throw new StepFunctionsApiException(SfnErrors.Validation,
+                $"1 validation error detected: Value '{other}' at 'severity' failed to satisfy constraint: Member must satisfy enum value set: [WARNING, ERROR]"),
+        };
+        var limit = request.MaxResults switch
         {
-            return new ValidateStateMachineDefinitionResponse("FAIL", [.. e.Errors.Select(m => new ValidationDiagnostic("ERROR", "SCHEMA_VALIDATION_FAILED", m))], false);
-        }
+            null or 0 => 100,
+            < 0 or > 100 => throw new StepFunctionsApiException(SfnErrors.Validation,
+                $"1 validation error detected: Value '{request.MaxResults}' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 100"),
+            var n => n.Value,
+        };
+        var found = StateMachineDefinition.Diagnose(Required(request.Definition, "definition"))
+            .Where(d => withWarnings || d.Severity == DiagnosticSeverity.Error)
+            .ToList();
+        var result = found.Any(d => d.Severity == DiagnosticSeverity.Error) ? "FAIL" : "OK";
+        return new ValidateStateMachineDefinitionResponse(result,
+            [.. found.Take(limit).Select(d => new ValidationDiagnostic(d.SeverityName, d.Code, d.Message, d.Location))], found.Count > limit);
     }
 
     private StateMachine Parse(string name, string definition)
@@ -176,7 +191,10 @@ public sealed partial class LocalStepFunctionsService
         }
         catch (InvalidDefinitionException e)
         {
-            throw new StepFunctionsApiException(SfnErrors.InvalidDefinition, $"Invalid State Machine Definition: '{string.Join("; ", e.Errors)}'");
+            // The service quotes every error diagnostic as "CODE: message at location", joined with ", ".
+            var errors = StateMachineDefinition.Diagnose(definition).Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()).ToList();
+            throw new StepFunctionsApiException(SfnErrors.InvalidDefinition,
+                $"Invalid State Machine Definition: '{string.Join(", ", errors.Count > 0 ? errors : e.Errors)}'");
         }
     }
 

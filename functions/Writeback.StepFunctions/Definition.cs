@@ -163,6 +163,12 @@ public sealed partial class StateMachineDefinition
 
         var definition = new StateMachineDefinition();
         definition.ParseTop(obj);
+        if (definition._errors.Count == 0)
+        {
+            // What the service refuses, the local engine refuses too, so a definition that runs here deploys.
+            definition._errors.AddRange(ServiceErrors(json));
+        }
+
         return (definition, definition._errors);
     }
 

@@ -88,7 +88,7 @@ internal sealed class JsonataTemplate
         {
             try
             {
-                return _expression.EvaluateValue(null, bindings.Variables, timeLimit: TimeSpan.FromSeconds(60));
+                return _expression.EvaluateValue(null, bindings.Variables, timeLimit: TimeSpan.FromSeconds(60), randomness: bindings.Randomness);
             }
             catch (JsonataException e)
             {
@@ -141,6 +141,9 @@ internal sealed class JsonataBindings
     }
 
     public Dictionary<string, object?> Variables { get; }
+
+    /// <summary>The engine's randomness, so $random, $uuid and $shuffle repeat when the engine is seeded.</summary>
+    public IJsonataRandomness? Randomness { get; init; }
 
     public JsonataBindings WithResult(JsonNode? result)
     {

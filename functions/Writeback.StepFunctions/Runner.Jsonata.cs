@@ -10,7 +10,7 @@ namespace Writeback.StepFunctions;
 internal sealed partial class ExecutionRunner
 {
     private JsonataBindings Bindings(StateNode state, DateTimeOffset entered, int retryCount, JsonNode? input, (int, JsonNode?)? item = null) =>
-        WithVariables(new(input, new StateScope(this, state.Name, entered, retryCount, input, item).FullContext()));
+        WithVariables(new(input, new StateScope(this, state.Name, entered, retryCount, input, item).FullContext()) { Randomness = new EngineRandomness(_engine) });
 
     private static JsonNode? JsonataOutput(StateNode state, JsonataBindings bindings, JsonNode? otherwise) =>
         state.Output is null ? otherwise : state.Output.Evaluate(bindings, state.Name, "Output");

@@ -160,6 +160,58 @@ public sealed class AwsCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_aws_cli_reads_each_diagnostic_with_its_code_and_location_and_none_where_the_service_gives_none()
+    {
+        var bad = await Cli("validate-state-machine-definition", "--definition", """{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"NOPE"}}}""");
+
+        Assert.Equal("FAIL", (string?)bad["result"]);
+        Assert.False((bool)bad["truncated"]!);
+        var diagnostics = bad["diagnostics"]!.AsArray();
+        Assert.Equal(2, diagnostics.Count);
+        Assert.Equal("MISSING_TRANSITION_TARGET", (string?)diagnostics[0]!["code"]);
+        Assert.Equal("Missing 'Next' target: NOPE", (string?)diagnostics[0]!["message"]);
+        Assert.Equal("/States/A/Next", (string?)diagnostics[0]!["location"]);
+        Assert.Equal("MISSING_END_STATE", (string?)diagnostics[1]!["code"]);
+        Assert.False(diagnostics[1]!.AsObject().ContainsKey("location"));
+    }
+
+    [Fact]
+    public async Task The_aws_cli_gets_at_most_max_results_diagnostics_and_truncated_when_there_were_more()
+    {
+        var threeUnknownFields = """{"StartAt":"A","States":{"A":{"Type":"Pass","End":true,"X1":1,"X2":2,"X3":3}}}""";
+
+        var page = await Cli("validate-state-machine-definition", "--definition", threeUnknownFields, "--max-results", "2");
+
+        Assert.Equal(2, page["diagnostics"]!.AsArray().Count);
+        Assert.True((bool)page["truncated"]!);
+        Assert.False((bool)(await Cli("validate-state-machine-definition", "--definition", threeUnknownFields))["truncated"]!);
+    }
+
+    [Fact]
+    public async Task Warnings_come_only_with_severity_WARNING_and_leave_the_result_OK()
+    {
+        var noDollar = """{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"id":"$.id"},"End":true}}}""";
+
+        Assert.Empty((await Cli("validate-state-machine-definition", "--definition", noDollar))["diagnostics"]!.AsArray());
+        var warned = await Cli("validate-state-machine-definition", "--definition", noDollar, "--severity", "WARNING");
+        Assert.Equal("OK", (string?)warned["result"]);
+        var warning = Assert.Single(warned["diagnostics"]!.AsArray())!;
+        Assert.Equal(("WARNING", "NO_DOLLAR", "/States/A/Parameters/id"), ((string?)warning["severity"], (string?)warning["code"], (string?)warning["location"]));
+    }
+
+    [Fact]
+    public async Task CreateStateMachine_refuses_what_validation_fails_quoting_each_diagnostic_as_the_service_does()
+    {
+        var result = await AwsCli.StepFunctionsAsync(_endpoint.Url, "create-state-machine", "--name", "jsonata-bad", "--role-arn", Role, "--definition",
+            """{"QueryLanguage":"JSONata","StartAt":"S","States":{"S":{"Type":"Pass","InputPath":"$.a","Output":"{% 1 + %}","End":true}}}""");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("An error occurred (InvalidDefinition) when calling the CreateStateMachine operation: Invalid State Machine Definition: '"
+            + "SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field 'InputPath' is only supported for the 'JSONPath' QueryLanguage at /States/S/InputPath, "
+            + "INVALID_JSONATA_EXPRESSION: Unexpected end of expression at /States/S/Output'", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_service_errors_reach_the_aws_cli_by_name_with_a_failing_exit_code()
     {
         var machine = await CreateAsync("errors", PassOrFail);

@@ -75,7 +75,12 @@ public sealed class JsonataStateTests
     [Fact]
     public async Task A_Condition_that_is_not_a_boolean_is_a_QueryEvaluationError()
     {
-        var e = await Failed(Machine("""{"Type":"Choice","Choices":[{"Condition":"{% $states.input.n %}","Next":"S"}]}"""), """{"n":1}""");
+        // A Default to a terminal state: a Choice that can only loop to itself has no terminal state, which the service refuses.
+        var e = await Failed("""
+            {"QueryLanguage":"JSONata","StartAt":"S","States":{
+              "S":{"Type":"Choice","Choices":[{"Condition":"{% $states.input.n %}","Next":"S"}],"Default":"Done"},
+              "Done":{"Type":"Succeed"}}}
+            """, """{"n":1}""");
         Assert.Equal(StatesErrors.QueryEvaluationError, e.Error);
     }
 

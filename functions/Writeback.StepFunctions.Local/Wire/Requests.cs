@@ -25,7 +25,9 @@ internal sealed record ListStateMachinesRequest(
 
 internal sealed record ValidateStateMachineDefinitionRequest(
     [property: JsonPropertyName("definition")] string? Definition,
-    [property: JsonPropertyName("type")] string? Type);
+    [property: JsonPropertyName("type")] string? Type,
+    [property: JsonPropertyName("severity")] string? Severity = null,
+    [property: JsonPropertyName("maxResults")] int? MaxResults = null);
 
 internal sealed record StartExecutionRequest(
     [property: JsonPropertyName("stateMachineArn")] string? StateMachineArn,

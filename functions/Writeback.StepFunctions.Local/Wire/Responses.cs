@@ -33,10 +33,12 @@ internal sealed record ListStateMachinesResponse(
 
 internal sealed record EmptyResponse;
 
+/// <summary>The service leaves location out where it has none (a JSON syntax error, no terminal state).</summary>
 internal sealed record ValidationDiagnostic(
     [property: JsonPropertyName("severity")] string Severity,
     [property: JsonPropertyName("code")] string Code,
-    [property: JsonPropertyName("message")] string Message);
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("location"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Location);
 
 internal sealed record ValidateStateMachineDefinitionResponse(
     [property: JsonPropertyName("result")] string Result,

@@ -15,9 +15,12 @@ internal sealed class Frame
     {
         _parent = parent;
         Timestamp = parent?.Timestamp ?? DateTimeOffset.UtcNow;
+        Randomness = parent?.Randomness;
     }
 
     public DateTimeOffset Timestamp { get; set; }
+
+    public IJsonataRandomness? Randomness { get; set; }
 
     public void Bind(string name, object? value) => _bindings[name] = value;
 

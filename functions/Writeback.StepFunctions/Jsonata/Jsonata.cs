@@ -30,9 +30,11 @@ public sealed class JsonataExpression
     }
 
     /// <summary>Evaluates over values of the <see cref="Values"/> model; returns C# null for undefined.</summary>
-    public object? EvaluateValue(object? input, IReadOnlyDictionary<string, object?>? bindings = null, int maxDepth = 2000, TimeSpan? timeLimit = null)
+    /// <param name="randomness">What $random, $uuid and $shuffle draw from; null: the process's shared randomness.</param>
+    public object? EvaluateValue(object? input, IReadOnlyDictionary<string, object?>? bindings = null, int maxDepth = 2000, TimeSpan? timeLimit = null,
+        IJsonataRandomness? randomness = null)
     {
-        var env = new Frame(StaticFrame) { Timestamp = DateTimeOffset.UtcNow };
+        var env = new Frame(StaticFrame) { Timestamp = DateTimeOffset.UtcNow, Randomness = randomness };
         if (bindings is not null)
         {
             foreach (var (k, v) in bindings)

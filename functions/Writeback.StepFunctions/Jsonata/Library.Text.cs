@@ -154,8 +154,8 @@ internal static partial class Library
         yield return new("partition", "<an:a>", (_, a) => Partition(Arg(a, 0) as JList, (double)Arg(a, 1)!));
         yield return new("range", "<nnn:a>", (_, a) => StepRange((double)Arg(a, 0)!, (double)Arg(a, 1)!, (double)Arg(a, 2)!));
         yield return new("hash", "<ss?:s>", (_, a) => Hash((string)Arg(a, 0)!, Arg(a, 1) as string ?? "SHA-256"));
-        yield return new("random", "<n?:n>", (_, a) => Arg(a, 0) is double seed ? new Random((int)seed).NextDouble() : Random.Shared.NextDouble());
-        yield return new("uuid", "<:s>", (_, _) => Guid.NewGuid().ToString());
+        yield return new("random", "<n?:n>", (ctx, a) => Arg(a, 0) is double seed ? new Random((int)seed).NextDouble() : RandomDraws.NextDouble(ctx.Env.Randomness));
+        yield return new("uuid", "<:s>", (ctx, _) => RandomDraws.Uuid(ctx.Env.Randomness));
         yield return new("parse", "<s:j>", (_, a) => ParseJson((string)Arg(a, 0)!));
     }
 

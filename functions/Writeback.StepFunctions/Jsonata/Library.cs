@@ -51,7 +51,7 @@ internal static partial class Library
         yield return new("abs", "<n-:n>", (_, a) => Arg(a, 0) is double d ? Math.Abs(d) : null);
         yield return new("sqrt", "<n-:n>", (_, a) => Arg(a, 0) is double d ? d < 0 ? throw new JsonataException("D3060", value: d) : Math.Sqrt(d) : null);
         yield return new("power", "<n-n:n>", (_, a) => Power(Arg(a, 0), Arg(a, 1)));
-        yield return new("random", "<n?:n>", (_, a) => Arg(a, 0) is double seed ? new Random((int)seed).NextDouble() : Random.Shared.NextDouble());
+        yield return new("random", "<n?:n>", (ctx, a) => Arg(a, 0) is double seed ? new Random((int)seed).NextDouble() : RandomDraws.NextDouble(ctx.Env.Randomness));
         yield return new("boolean", "<x-:b>", (_, a) => Boolean(Arg(a, 0)));
         yield return new("not", "<x-:b>", (_, a) => Arg(a, 0) is null ? null : Boolean(Arg(a, 0)) != true);
         yield return new("map", "<af>", (ctx, a) => Map(ctx, Arg(a, 0) as JList, (JFunc)Arg(a, 1)!));
@@ -72,7 +72,7 @@ internal static partial class Library
         yield return new("assert", "<bs?:x>", (_, a) => Arg(a, 0) is false ? throw new JsonataException("D3141", value: Arg(a, 1) as string ?? "$assert() statement failed") : null);
         yield return new("type", "<x:s>", (_, a) => TypeOf(Arg(a, 0)));
         yield return new("sort", "<af?:a>", (ctx, a) => Sort(ctx, Arg(a, 0) as JList, Arg(a, 1) as JFunc));
-        yield return new("shuffle", "<a:a>", (_, a) => Arg(a, 0) is JList l ? new JList(l.OrderBy(_ => Random.Shared.Next())) : null);
+        yield return new("shuffle", "<a:a>", (ctx, a) => Arg(a, 0) is JList l ? RandomDraws.Shuffle(l, ctx.Env.Randomness) : null);
         yield return new("distinct", "<x:x>", (_, a) => Distinct(Arg(a, 0)));
         yield return new("base64encode", "<s-:s>", (_, a) => Arg(a, 0) is string s ? Convert.ToBase64String(Encoding.Latin1.GetBytes(s)) : null);
         yield return new("base64decode", "<s-:s>", (_, a) => Arg(a, 0) is string s ? Encoding.Latin1.GetString(Convert.FromBase64String(s)) : null);
