@@ -705,7 +705,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
     private static async Task ResetStagingAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken)
     {
         var batchId = plan.BatchId;
-        await ExecuteAsync(connection, CreateStagingSql(plan, await PartitionAttach.WantsLoggedStagingAsync(connection, plan.Target, cancellationToken)), cancellationToken);
+        await ExecuteAsync(connection, CreateStagingSql(plan, await PartitionAttach.WantsLoggedStagingAsync(connection, plan, cancellationToken)), cancellationToken);
         await ExecuteAsync(connection, $"TRUNCATE {LedgerSchema.StagingTable(batchId)}", cancellationToken);
 
         // Verify builds the key index over all shards at once; while shards load, an index would only slow each COPY.

@@ -15,9 +15,24 @@ namespace Writeback.Core.Engine;
 /// </summary>
 internal static class PartitionAttach
 {
-    /// <summary>Whether staging for this target should be a logged table that can become a partition as it is.</summary>
-    public static async Task<bool> WantsLoggedStagingAsync(NpgsqlConnection connection, ResolvedTarget target, CancellationToken cancellationToken) =>
-        target.Mode == LoadMode.ReplacePartition && await StrategyAsync(connection, target, cancellationToken) is not null;
+    /// <summary>
+    /// Whether staging for this batch should be a logged table that can become a partition as it is: a new day of a
+    /// partitioned table. A day that has rows already is re-applied by writing what changed, and its staging is
+    /// rebuilt from the shards after a crash like any other, so WAL for it would be wasted; should the day be gone by
+    /// the publish after all, the attach makes staging logged then.
+    /// </summary>
+    public static async Task<bool> WantsLoggedStagingAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken)
+    {
+        var target = plan.Target;
+        if (target.Mode != LoadMode.ReplacePartition || await StrategyAsync(connection, target, cancellationToken) is null)
+        {
+            return false;
+        }
+
+        var partition = target.Partition!;
+        return await LoadEngine.ScalarAsync(
+            connection, $"SELECT EXISTS (SELECT 1 FROM {target.QualifiedTable} WHERE {partition.Quoted} = CAST($1 AS {partition.Type.Sql}))", cancellationToken, plan.Manifest.Partition!) is false;
+    }
 
     /// <summary>
     /// Attaches staging (<paramref name="stagedRows"/> rows: the batch's less those its load rejected) as the partition
