@@ -766,7 +766,11 @@ public sealed partial class StateMachineDefinition
                 }
 
                 var mode = Str(config, "Mode", where, false);
-                if (mode is not (null or "INLINE" or "DISTRIBUTED"))
+                if (mode == "DISTRIBUTED" && state.IsJsonata)
+                {
+                    _errors.Add($"{where}: a Distributed Map in a JSONata state is not supported by the local engine; use JSONPath for this state.");
+                }
+                else if (mode is not (null or "INLINE" or "DISTRIBUTED"))
                 {
                     _errors.Add($"{where}: ProcessorConfig Mode '{mode}' is not INLINE or DISTRIBUTED.");
                 }

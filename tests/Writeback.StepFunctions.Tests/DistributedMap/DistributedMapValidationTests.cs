@@ -74,4 +74,14 @@ public sealed class DistributedMapValidationTests
     {
         Refused(DistributedKit.Map("\"Label\":\"has space\""), "Label 'has space' must have 1 to 40 characters");
     }
+
+    [Fact]
+    public void A_JSONata_Distributed_Map_is_refused_rather_than_run_inline()
+    {
+        var definition = """
+            {"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map","End":true,
+              "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}}
+            """;
+        Refused(definition, "a Distributed Map in a JSONata state is not supported");
+    }
 }
