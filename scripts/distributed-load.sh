@@ -22,6 +22,9 @@ else
   trap 'rm -f "$report"' EXIT
 fi
 project="$root/tests/Writeback.Cli.Tests"
-dotnet build "$project" --nologo -v quiet >/dev/null
+if ! built="$(dotnet build "$project" --nologo -v quiet 2>&1)"; then
+  grep -E "error" <<<"$built" >&2 || printf '%s\n' "$built" >&2
+  exit 1
+fi
 dotnet test "$project" --no-build --nologo --filter "FullyQualifiedName~DistributedLoadTests" | sed -n '/Passed!\|Failed!\|Error Message\|^ \{3\}[A-Z]/p'
 cat "$report"
