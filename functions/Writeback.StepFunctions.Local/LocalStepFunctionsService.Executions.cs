@@ -65,7 +65,7 @@ public sealed partial class LocalStepFunctionsService
     {
         if (request.MapRunArn is not null)
         {
-            throw new StepFunctionsApiException(SfnErrors.Validation, "Map Runs belong to distributed Map states, which this local Step Functions does not run.");
+            return ListMapRunExecutions(request);
         }
 
         var arn = Required(request.StateMachineArn, "stateMachineArn");

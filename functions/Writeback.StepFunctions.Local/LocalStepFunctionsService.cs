@@ -16,7 +16,7 @@ public sealed partial class LocalStepFunctionsService
     [
         "CreateStateMachine", "UpdateStateMachine", "DescribeStateMachine", "ListStateMachines", "DeleteStateMachine",
         "ValidateStateMachineDefinition", "StartExecution", "DescribeExecution", "DescribeStateMachineForExecution",
-        "ListExecutions", "GetExecutionHistory", "StopExecution", "RedriveExecution",
+        "ListExecutions", "GetExecutionHistory", "StopExecution", "RedriveExecution", "DescribeMapRun", "ListMapRuns",
     ];
 
     private readonly Dictionary<string, Func<byte[], CancellationToken, Task<byte[]>>> _actions;
@@ -49,6 +49,8 @@ public sealed partial class LocalStepFunctionsService
             ["GetExecutionHistory"] = Action(SfnJson.Default.GetExecutionHistoryRequest, SfnJson.Default.GetExecutionHistoryResponse, GetExecutionHistory),
             ["StopExecution"] = Action(SfnJson.Default.StopExecutionRequest, SfnJson.Default.StopExecutionResponse, StopExecutionAsync),
             ["RedriveExecution"] = Action(SfnJson.Default.RedriveExecutionRequest, SfnJson.Default.RedriveExecutionResponse, RedriveExecutionAsync),
+            ["DescribeMapRun"] = Action(SfnJson.Default.DescribeMapRunRequest, SfnJson.Default.DescribeMapRunResponse, DescribeMapRun),
+            ["ListMapRuns"] = Action(SfnJson.Default.ListMapRunsRequest, SfnJson.Default.ListMapRunsResponse, ListMapRuns),
         };
     }
 

@@ -91,7 +91,7 @@ internal sealed partial class StateNode
 
 /// <summary>
 /// A state machine definition in the Amazon States Language (JSONPath and JSONata states), parsed and validated. Loading
-/// refuses what the local engine does not run (Distributed Map, activities, .sync and .waitForTaskToken) with
+/// refuses what the local engine does not run (activities, .sync and .waitForTaskToken) with
 /// an error that names the feature and the state, and reports every structural error at once.
 /// </summary>
 public sealed partial class StateMachineDefinition
@@ -347,7 +347,10 @@ public sealed partial class StateMachineDefinition
         {
             if (type == StateType.Map && DistributedMapFields.Contains(key))
             {
-                _errors.Add($"{where}: Distributed Map ({key}) is not supported by the local engine; use an inline Map.");
+                if (!IsDistributed(obj))
+                {
+                    _errors.Add($"{where}: {key} belongs to a Distributed Map; set ItemProcessor.ProcessorConfig.Mode to DISTRIBUTED.");
+                }
             }
             else if (key is "Arguments" or "Output" or "Items")
             {
@@ -746,6 +749,10 @@ public sealed partial class StateMachineDefinition
         }
 
         state.UsesContext |= state.ItemsPath.IsContext || state.MaxConcurrencyPath?.IsContext == true;
+        if (IsDistributed(obj))
+        {
+            ParseDistributedMap(obj, where, state);
+        }
     }
 
     private void ParseProcessor(JsonObject obj, string where, StateNode state)
@@ -767,11 +774,11 @@ public sealed partial class StateMachineDefinition
                 }
 
                 var mode = Str(config, "Mode", where, false);
-                if (mode == "DISTRIBUTED")
+                if (mode == "DISTRIBUTED" && state.IsJsonata)
                 {
-                    _errors.Add($"{where}: Distributed Map (ProcessorConfig Mode DISTRIBUTED) is not supported by the local engine; use Mode INLINE.");
+                    _errors.Add($"{where}: a Distributed Map in a JSONata state is not supported by the local engine; use JSONPath for this state.");
                 }
-                else if (mode is not (null or "INLINE"))
+                else if (mode is not (null or "INLINE" or "DISTRIBUTED"))
                 {
                     _errors.Add($"{where}: ProcessorConfig Mode '{mode}' is not INLINE or DISTRIBUTED.");
                 }

@@ -31,6 +31,12 @@ public sealed class StepFunctionsEngineOptions
 
     public string AccountId { get; init; } = "000000000000";
 
+    /// <summary>
+    /// The folder standing in for S3 for a Distributed Map's ItemReader and ResultWriter: bucket = subfolder, so
+    /// <c>s3://bucket/key</c> is <c>LocalS3Root/bucket/key</c>. Null: a Distributed Map that reads or writes S3 fails.
+    /// </summary>
+    public string? LocalS3Root { get; init; }
+
     /// <summary>Where executions are kept beyond the process; null keeps them only as long as the engine lives.</summary>
     public IExecutionJournal? Journal { get; init; }
 }
@@ -92,7 +98,7 @@ public static class ExecutionStatusNames
 /// A local Step Functions service: creates state machines from ASL definitions and runs Standard executions with
 /// StartExecution's naming and idempotency rules.
 /// </summary>
-public sealed class StepFunctionsEngine
+public sealed partial class StepFunctionsEngine
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Execution> _executions = new(StringComparer.Ordinal);
@@ -260,7 +266,7 @@ public sealed class StepFunctionsEngine
     {
         lock (_lock)
         {
-            return _executions.GetValueOrDefault(executionArn);
+            return _executions.GetValueOrDefault(executionArn) ?? FindChildExecution(executionArn);
         }
     }
 

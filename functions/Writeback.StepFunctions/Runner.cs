@@ -570,6 +570,11 @@ internal sealed partial class ExecutionRunner : IDisposable
 
     private Task<JsonNode?> RunMapAsync(StateNode state, JsonNode? effective, StateScope scope, Lane lane, CancellationToken ct)
     {
+        if (state.Distributed is not null)
+        {
+            return RunDistributedMapAsync(state, effective, scope, lane, ct);
+        }
+
         if (!scope.TryResolve(state.ItemsPath!, out var itemsNode) || itemsNode is not JsonArray items)
         {
             throw StatesException.Runtime($"State '{state.Name}': ItemsPath '{state.ItemsPath!.Text}' does not point to an array in the input.");

@@ -237,6 +237,44 @@ public sealed class AwsCliTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task The_aws_cli_lists_and_describes_a_Distributed_Map_s_Map_Run_and_its_child_executions()
+    {
+        var definition = """
+            {"StartAt":"Each","States":{"Each":{"Type":"Map","ItemsPath":"$.items","Label":"items","ToleratedFailureCount":1,"End":true,
+              "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"Route","States":{
+                "Route":{"Type":"Choice","Choices":[{"Variable":"$.fail","IsPresent":true,"Next":"Boom"}],"Default":"Fine"},
+                "Boom":{"Type":"Fail","Error":"Item.Failed"},
+                "Fine":{"Type":"Pass","End":true}}}}}}
+            """;
+        var machine = await CreateAsync("fanout", definition);
+        var arn = (string)(await Cli("start-execution", "--state-machine-arn", machine, "--name", "f-1", "--input", """{"items":[{},{"fail":true},{}]}"""))["executionArn"]!;
+        await Closed(arn);
+
+        var runs = (await Cli("list-map-runs", "--execution-arn", arn))["mapRuns"]!.AsArray();
+        var mapRunArn = (string)Assert.Single(runs)!["mapRunArn"]!;
+        Assert.StartsWith("arn:aws:states:us-east-1:000000000000:mapRun:fanout/items:", mapRunArn, StringComparison.Ordinal);
+        Assert.Equal("arn:aws:states:us-east-1:000000000000:stateMachine:fanout/items", (string?)runs[0]!["stateMachineArn"]);
+
+        var run = await Cli("describe-map-run", "--map-run-arn", mapRunArn);
+        Assert.Equal("SUCCEEDED", (string?)run["status"]);
+        Assert.Equal(arn, (string?)run["executionArn"]);
+        Assert.Equal(1, (int)run["toleratedFailureCount"]!);
+        Assert.Equal(3, (int)run["itemCounts"]!["total"]!);
+        Assert.Equal(2, (int)run["itemCounts"]!["succeeded"]!);
+        Assert.Equal(1, (int)run["executionCounts"]!["failed"]!);
+
+        var children = (await Cli("list-executions", "--map-run-arn", mapRunArn))["executions"]!.AsArray();
+        Assert.Equal(3, children.Count);
+        var failed = Assert.Single(children, c => (string?)c!["status"] == "FAILED")!;
+        var child = await Cli("describe-execution", "--execution-arn", (string)failed["executionArn"]!);
+        Assert.Equal("Item.Failed", (string?)child["error"]);
+        Assert.Contains(":execution:fanout/items:", (string)failed["executionArn"]!, StringComparison.Ordinal);
+        var childHistory = await Cli("get-execution-history", "--execution-arn", (string)failed["executionArn"]!);
+        Assert.Equal("ExecutionStarted", Types(childHistory)[0]);
+        Assert.Contains("MapRunStarted", Types(await Cli("get-execution-history", "--execution-arn", arn)));
+    }
+
     private async Task<string> CreateAsync(string name, string definition) =>
         (string)(await Cli("create-state-machine", "--name", name, "--role-arn", Role, "--definition", definition))["stateMachineArn"]!;
 

@@ -81,16 +81,16 @@ public sealed class ValidationTests
     }
 
     [Fact]
-    public void A_Distributed_Map_is_refused_naming_the_feature_and_the_state()
+    public void A_Distributed_Map_s_errors_and_its_fields_on_an_inline_Map_name_the_state()
     {
         Refused("""
             {"StartAt":"M","States":{"M":{"Type":"Map","ItemReader":{"Resource":"arn:aws:states:::s3:getObject"},
               "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}},"End":true}}}
-            """, "State 'M'", "Distributed Map");
+            """, "State 'M'", "ItemReader: needs Parameters");
         Refused("""
             {"StartAt":"M","States":{"M":{"Type":"Map","ItemBatcher":{"MaxItemsPerBatch":5},
               "ItemProcessor":{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}},"End":true}}}
-            """, "State 'M'", "Distributed Map (ItemBatcher)");
+            """, "State 'M'", "ItemBatcher belongs to a Distributed Map");
     }
 
     [Fact]

@@ -243,11 +243,47 @@ public sealed class WritebackWorkflowTests
     }
 
     [Fact]
-    public async Task Three_thousand_shards_stay_within_the_payload_and_history_limits()
+    public async Task Eight_hundred_shards_take_the_inline_Map_and_fit_the_history_limit_even_with_all_three_reloads()
     {
-        var engine = Engine(ContractFakes(3000, [], []));
+        var verifies = 0;
+        var loads = new List<JsonNode>();
+        var invoker = ContractFakes(800, loads, []).Add("writeback-verify", (_, _) => Task.FromResult(Interlocked.Increment(ref verifies) <= 3
+            ? LambdaInvocationResult.Failure("Writeback.Reload", "staging lost rows")
+            : Ok("""{"batchId":"b-1","rows":8000,"shards":800}""")));
+        var engine = Engine(invoker);
         var execution = await engine.RunAsync(engine.CreateStateMachine("writeback", Definition()), Input, ExecutionName);
         Assert.True(execution.Status == ExecutionStatus.Succeeded, $"{execution.Error}: {execution.Cause}");
-        Assert.InRange(execution.History.Count, 21_000, 25_000);
+        Assert.Equal(4 * 800, loads.Count);
+        Assert.Equal(4, Of(execution, "MapStateEntered", "Load shards").Count());
+        Assert.Empty(engine.ListMapRuns(execution.Arn));
+        Assert.InRange(execution.History.Count, 22_400, 25_000);
+    }
+
+    [Fact]
+    public async Task Twenty_thousand_shards_take_the_Distributed_Map_and_the_parent_history_stays_a_few_dozen_events()
+    {
+        var loads = new List<JsonNode>();
+        var engine = Engine(ContractFakes(20_000, loads, []));
+        var execution = await engine.RunAsync(engine.CreateStateMachine("writeback", Definition()), Input, ExecutionName);
+        Assert.True(execution.Status == ExecutionStatus.Succeeded, $"{execution.Error}: {execution.Cause}");
+        Assert.Equal(Enumerable.Range(0, 20_000), loads.Select(l => l["shardIndex"]!.GetValue<int>()).Order());
+        Assert.Empty(Of(execution, "MapStateEntered", "Load shards"));
+        Assert.InRange(execution.History.Count, 1, 60);
+        var run = Assert.Single(engine.ListMapRuns(execution.Arn));
+        Assert.Equal(20_000, run.ExecutionCounts.Succeeded);
+        Assert.Contains(":mapRun:writeback/shards:", run.Arn, StringComparison.Ordinal);
+        Assert.All(run.Children.Take(10), c => Assert.Equal(7, c.History.Count));
+    }
+
+    [Fact]
+    public async Task A_poison_shard_in_the_Distributed_Map_fails_the_batch_after_the_failure_cleanup_and_names_the_shard_s_error()
+    {
+        var cleanups = new List<JsonNode>();
+        var engine = Engine(ContractFakes(1000, [], cleanups, poisonShard: 7));
+        var execution = await engine.RunAsync(engine.CreateStateMachine("writeback", Definition()), Input, ExecutionName);
+        Assert.Equal(ExecutionStatus.Failed, execution.Status);
+        Assert.Equal(StatesErrors.ExceedToleratedFailureThreshold, execution.Error);
+        Assert.Contains("Writeback.InvalidBatch: shard 7 is corrupt", execution.Cause, StringComparison.Ordinal);
+        Assert.Equal(StatesErrors.ExceedToleratedFailureThreshold, Assert.Single(cleanups)["error"]!["Error"]!.GetValue<string>());
     }
 }

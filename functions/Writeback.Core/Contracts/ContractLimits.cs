@@ -20,14 +20,15 @@ public static class ContractLimits
     public const int MaxTraceparentLength = 128;
 
     /// <summary>
-    /// The most shards one manifest may list: Prepare passes their indices to the Map state, and 10,000 of them stay well
-    /// inside Step Functions' 256 KiB payload limit.
+    /// The most shards one manifest may list: Prepare passes their indices to the Map state, and 25,000 of them (about
+    /// 140 KB) stay inside Step Functions' 256 KiB payload limit. Batches over 800 shards load through the workflow's
+    /// Distributed Map, so the history limit does not bound them.
     /// </summary>
-    public const int MaxShards = 10_000;
+    public const int MaxShards = 25_000;
 
     /// <summary>PostgreSQL's own limit on a table's columns.</summary>
     public const int MaxColumns = 1600;
 
-    /// <summary>A manifest of <see cref="MaxShards"/> signed URLs is about 12 MB.</summary>
-    public const int MaxManifestBytes = 16 * 1024 * 1024;
+    /// <summary>A manifest of <see cref="MaxShards"/> signed URLs (about 1,000 characters each) is about 30 MB.</summary>
+    public const int MaxManifestBytes = 40 * 1024 * 1024;
 }

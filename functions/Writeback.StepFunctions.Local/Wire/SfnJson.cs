@@ -28,5 +28,9 @@ namespace Writeback.StepFunctions.Local.Wire;
 [JsonSerializable(typeof(GetExecutionHistoryResponse))]
 [JsonSerializable(typeof(StopExecutionResponse))]
 [JsonSerializable(typeof(RedriveExecutionResponse))]
+[JsonSerializable(typeof(DescribeMapRunRequest))]
+[JsonSerializable(typeof(ListMapRunsRequest))]
+[JsonSerializable(typeof(DescribeMapRunResponse))]
+[JsonSerializable(typeof(ListMapRunsResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 internal sealed partial class SfnJson : JsonSerializerContext;
