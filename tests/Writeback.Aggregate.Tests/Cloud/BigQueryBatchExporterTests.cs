@@ -85,9 +85,10 @@ public sealed class BigQueryBatchExporterTests(SmallWarehouse warehouse) : IAsyn
         Assert.EndsWith("/manifest.json", upload.Query!["name"].Single(), StringComparison.Ordinal);
         var manifest = JsonSerializer.Deserialize(upload.BodyAsBytes!, ContractJson.Default.Manifest)!;
         Assert.Equal(_shards.Count, manifest.Shards.Count);
+        // Signed for the default lifetime, 6 h, as infra deploys it.
         foreach (var (entry, (name, bytes, rows)) in manifest.Shards.Zip(_shards))
         {
-            Assert.Equal($"https://signed.example/my-bucket/{name}?ttl=43200", entry.Uri);
+            Assert.Equal($"https://signed.example/my-bucket/{name}?ttl=21600", entry.Uri);
             Assert.Equal(bytes.Length, entry.Bytes);
             Assert.Equal(rows, entry.Rows);
             Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), entry.Sha256);
@@ -104,7 +105,7 @@ public sealed class BigQueryBatchExporterTests(SmallWarehouse warehouse) : IAsyn
         Assert.Equal("2026-11-25", message.GetProperty("attributes").GetProperty("businessDate").GetString());
         Assert.Equal(manifest.Traceparent, message.GetProperty("attributes").GetProperty("traceparent").GetString());
         var readyEvent = JsonSerializer.Deserialize(Convert.FromBase64String(message.GetProperty("data").GetString()!), ContractJson.Default.BatchReadyEvent)!;
-        Assert.Equal($"https://signed.example/my-bucket/{upload.Query["name"].Single()}?ttl=43200", readyEvent.ManifestUri);
+        Assert.Equal($"https://signed.example/my-bucket/{upload.Query["name"].Single()}?ttl=21600", readyEvent.ManifestUri);
         Assert.Equal(manifest.Sequence, readyEvent.Sequence);
 
         Assert.Equal(manifest.BatchId, result.BatchId);
