@@ -123,7 +123,7 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
 
     public async Task<ShardLoadResult> LoadShardAsync(string manifestUri, string batchId, int shardIndex, CancellationToken cancellationToken)
     {
-        var plan = await PlanAsync(manifestUri, cancellationToken);
+        var plan = await ShardPlanAsync(manifestUri, cancellationToken);
         EnsureBatchId(plan, batchId);
         var manifest = plan.Manifest;
         if (shardIndex < 0 || shardIndex >= manifest.Shards.Count)

@@ -119,4 +119,48 @@ public sealed class HttpBatchTests(PostgresDatabase database) : IClassFixture<Po
         Assert.DoesNotContain("secret", missing.Message);
         Assert.True(Failures.IsTransient(unavailable!), unavailable!.ToString());
     }
+
+    [Fact]
+    public async Task The_shard_loads_of_a_batch_read_its_manifest_once_not_once_per_shard()
+    {
+        var target = ScoresTarget("http_manifest_once", LoadMode.ReplacePartition);
+        var engine = CreateEngine(database.ConnectionString, target);
+        var manifest = await _batches.WriteScoresAsync(
+            "http-once-1", target.Dataset, [.. Enumerable.Range(0, 6).Select(i => Scores(Day1, 10, firstId: 1 + (i * 10)))], "2026-11-01");
+        var url = UrlOf(manifest, Serve());
+        await engine.PrepareAsync(url, null, null, default);
+        int ManifestReads()
+        {
+            lock (_requests)
+            {
+                return _requests.Count(r => r.Contains("manifest.json", StringComparison.Ordinal));
+            }
+        }
+
+        var beforeLoads = ManifestReads();
+        for (var shard = 0; shard < 6; shard++)
+        {
+            await engine.LoadShardAsync(url, "http-once-1", shard, default);
+        }
+
+        Assert.Equal(1, ManifestReads() - beforeLoads);
+        await engine.VerifyAsync(url, "http-once-1", default);
+        Assert.Equal(60L, (await engine.PublishAsync(url, "http-once-1", default)).Inserted);
+    }
+
+    [Fact]
+    public async Task A_local_manifest_written_again_after_a_shard_load_is_read_again_by_the_next()
+    {
+        var target = ScoresTarget("manifest_rewritten", LoadMode.ReplacePartition);
+        var engine = CreateEngine(database.ConnectionString, target);
+        var manifest = await _batches.WriteScoresAsync("rewritten-1", target.Dataset, [Scores(Day1, 5), Scores(Day1, 5, firstId: 6)], "2026-11-01");
+        await engine.PrepareAsync(manifest, null, null, default);
+        await engine.LoadShardAsync(manifest, "rewritten-1", 0, default);
+
+        var other = await _batches.WriteScoresAsync("rewritten-other-2", target.Dataset, [Scores(Day1, 5), Scores(Day1, 5, firstId: 6)], "2026-11-01");
+        File.Copy(other, manifest, overwrite: true);
+        var error = await Record.ExceptionAsync(() => engine.LoadShardAsync(manifest, "rewritten-1", 1, default));
+
+        Assert.Contains("the manifest is for batch 'rewritten-other-2'", Assert.IsType<InvalidBatchException>(error).Message, StringComparison.Ordinal);
+    }
 }
