@@ -44,6 +44,7 @@ internal static class ServeCommand
                         IssuerKeyPath = ProjectPaths.IssuerKey(ProjectPaths.State),
                         ExportsFolder = ProjectPaths.Exports(ProjectPaths.State),
                         HistoryFolder = ProjectPaths.ExecutionHistories(ProjectPaths.State),
+                        S3Folder = ProjectPaths.LocalS3(ProjectPaths.State),
                         Lambda = parse.GetValue(artifacts) is null ? LambdaMode.JitProcesses : LambdaMode.ArtifactProcesses,
                         Artifacts = parse.GetValue(artifacts),
                         FunctionLog = functionLog.Write,

@@ -34,9 +34,10 @@ internal static class SfnCommand
         var machineName = new Option<string?>("--state-machine-name") { Description = "The state machine's name (the mock file's key); default: the file name without .asl.json." };
         var executionName = new Option<string?>("--execution-name") { Description = "The execution's name (1-80 of [0-9A-Za-z_-]); default: a UUID." };
         var virtualTime = new Option<bool>("--virtual-time") { Description = "Let Wait states and retry intervals pass instantly (timestamps still advance)." };
+        var s3Root = new Option<string?>("--s3-root") { Description = "The folder standing in for S3 in a Distributed Map's ItemReader and ResultWriter: s3://bucket/key is DIR/bucket/key; default .writeback/s3." };
         var command = new Command("run", "Run one execution and print its output (exit 0), its error (exit 1), or the definition's errors (exit 2).");
         command.Arguments.Add(definition);
-        foreach (var option in new Option[] { input, inputFile, mockConfig, testCase, history, historyFile, machineName, executionName, virtualTime })
+        foreach (var option in new Option[] { input, inputFile, mockConfig, testCase, history, historyFile, machineName, executionName, virtualTime, s3Root })
         {
             command.Options.Add(option);
         }
@@ -50,13 +51,14 @@ internal static class SfnCommand
             parse.GetValue(historyFile),
             parse.GetValue(machineName),
             parse.GetValue(executionName),
-            parse.GetValue(virtualTime)), ct));
+            parse.GetValue(virtualTime),
+            parse.GetValue(s3Root)), ct));
         return command;
     }
 
     private sealed record RunRequest(
         string Definition, string? Input, string? MockConfig, string? TestCase, bool History, string? HistoryFile,
-        string? StateMachineName, string? ExecutionName, bool VirtualTime);
+        string? StateMachineName, string? ExecutionName, bool VirtualTime, string? S3Root);
 
     private static async Task<int> RunAsync(RunRequest request, CancellationToken ct)
     {
@@ -140,6 +142,7 @@ internal static class SfnCommand
         {
             LambdaInvoker = invoker,
             TimeProvider = request.VirtualTime ? new VirtualClock(DateTimeOffset.UtcNow) : TimeProvider.System,
+            LocalS3Root = Path.GetFullPath(request.S3Root ?? Local.ProjectPaths.LocalS3(Path.Combine(root, ".writeback"))),
         });
         var machine = engine.CreateStateMachine(name, text);
         Execution execution;

@@ -147,4 +147,39 @@ public sealed class SfnRunCliTests
             dir.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_Distributed_Map_reads_its_items_from_the_s3_folder_and_writes_its_results_beside_them()
+    {
+        var dir = Directory.CreateTempSubdirectory("sfn-distributed-");
+        try
+        {
+            var s3 = Path.Combine(dir.FullName, "s3");
+            Directory.CreateDirectory(Path.Combine(s3, "inputs", "orders"));
+            await File.WriteAllTextAsync(Path.Combine(s3, "inputs", "orders", "day.jsonl"), "{\"id\":1,\"qty\":2}\n{\"id\":2,\"qty\":5}\n{\"id\":3,\"qty\":1}\n");
+            var definition = Path.Combine(dir.FullName, "orders.asl.json");
+            await File.WriteAllTextAsync(definition, """
+                {"StartAt":"Each order","States":{"Each order":{"Type":"Map","End":true,
+                  "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSONL"},"Parameters":{"Bucket":"inputs","Key":"orders/day.jsonl"}},
+                  "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"Double","States":{
+                    "Double":{"Type":"Pass","Parameters":{"id.$":"$.id","qty.$":"States.MathAdd($.qty, $.qty)"},"End":true}}},
+                  "ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"results","Prefix":"orders"}}}}}
+                """);
+
+            var (code, stdout, stderr) = await Sfn(definition, "--input", "{}", "--s3-root", s3);
+
+            Assert.True(code == 0, stderr);
+            var output = JsonNode.Parse(stdout)!;
+            Assert.Equal("results", (string?)output["ResultWriterDetails"]!["Bucket"]);
+            var manifestKey = (string)output["ResultWriterDetails"]!["Key"]!;
+            var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(s3, "results", manifestKey)))!;
+            var succeeded = manifest["ResultFiles"]!["SUCCEEDED"]!.AsArray().Single()!;
+            var results = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(s3, "results", (string)succeeded["Key"]!)))!.AsArray();
+            Assert.Equal([2L, 4L, 10L], results.Select(r => (long)JsonNode.Parse((string)r!["Output"]!)!["qty"]!).Order());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }

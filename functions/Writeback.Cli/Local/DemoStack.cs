@@ -81,6 +81,7 @@ internal sealed class DemoStack : IAsyncDisposable
             IssuerKeyPath = ProjectPaths.IssuerKey(options.StateFolder),
             ExportsFolder = ProjectPaths.Exports(options.StateFolder),
             HistoryFolder = ProjectPaths.ExecutionHistories(options.StateFolder),
+            S3Folder = ProjectPaths.LocalS3(options.StateFolder),
             Lambda = options.Lambda,
             Artifacts = options.Artifacts,
             FunctionLog = options.FunctionLog,

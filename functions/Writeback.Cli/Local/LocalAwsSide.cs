@@ -98,7 +98,7 @@ internal sealed class LocalAwsSide : IAsyncDisposable
         }
 
         var lambda = await LocalLambda.StartAsync(options.Lambda, options.ConnectionString, options.ExportsFolder, options.Artifacts, options.FunctionLog);
-        var engine = new StepFunctionsEngine(new StepFunctionsEngineOptions { LambdaInvoker = lambda.Invoker, Journal = journal });
+        var engine = new StepFunctionsEngine(new StepFunctionsEngineOptions { LambdaInvoker = lambda.Invoker, Journal = journal, LocalS3Root = options.S3Folder });
         if (options.HistoryFolder is { } historyFolder)
         {
             engine.ExecutionStarted += execution => _ = KeepHistoryAsync(execution, historyFolder);
@@ -301,6 +301,9 @@ internal sealed record LocalAwsSideOptions
 
     /// <summary>Receives what the functions' processes print (their structured logs); null drops it.</summary>
     public Action<string>? FunctionLog { get; init; }
+
+    /// <summary>The folder standing in for S3 in a Distributed Map's ItemReader and ResultWriter; null: such a Map fails, saying so.</summary>
+    public string? S3Folder { get; init; }
 
     /// <summary>Where each finished execution's description and history is written; null keeps none.</summary>
     public string? HistoryFolder { get; init; }

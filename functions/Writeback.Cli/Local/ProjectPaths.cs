@@ -23,6 +23,9 @@ internal static class ProjectPaths
 
     public static string ExecutionHistories(string stateFolder) => Path.Combine(stateFolder, "executions");
 
+    /// <summary>The folder standing in for S3 in Distributed Maps (ItemReader, ResultWriter): s3://bucket/key is bucket/key under it.</summary>
+    public static string LocalS3(string stateFolder) => Path.Combine(stateFolder, "s3");
+
     private static string FindRoot()
     {
         if (Environment.GetEnvironmentVariable("WRITEBACK_ROOT") is { Length: > 0 } configured)
