@@ -88,19 +88,22 @@ public sealed partial class LocalStepFunctionsService
             .ToList();
         var (page, next) = PageToken.Page(all, request.NextToken, $"ListExecutions {arn} {request.StatusFilter}", PageSize(request.MaxResults));
         return new ListExecutionsResponse(
-            [.. page.Select(e => new ExecutionListItem
-            {
-                ExecutionArn = e.Arn,
-                StateMachineArn = e.StateMachine.Arn,
-                Name = e.Name,
-                Status = e.StatusName,
-                StartDate = Epoch(e.StartDate),
-                StopDate = e.StopDate is { } stop ? Epoch(stop) : null,
-                RedriveCount = e.RedriveCount,
-                RedriveDate = e.RedriveDate is { } redriven ? Epoch(redriven) : null,
-            })],
+            [.. page.Select(ListItem)],
             next);
     }
+
+    /// <summary>One execution as ListExecutions lists it, of a state machine or of a Map Run.</summary>
+    private static ExecutionListItem ListItem(Execution e) => new()
+    {
+        ExecutionArn = e.Arn,
+        StateMachineArn = e.StateMachine.Arn,
+        Name = e.Name,
+        Status = e.StatusName,
+        StartDate = Epoch(e.StartDate),
+        StopDate = e.StopDate is { } stop ? Epoch(stop) : null,
+        RedriveCount = e.RedriveCount,
+        RedriveDate = e.RedriveDate is { } redriven ? Epoch(redriven) : null,
+    };
 
     private GetExecutionHistoryResponse GetExecutionHistory(GetExecutionHistoryRequest request)
     {

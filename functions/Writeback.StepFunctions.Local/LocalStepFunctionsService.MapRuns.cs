@@ -55,17 +55,7 @@ public sealed partial class LocalStepFunctionsService
         var all = run.Children.Where(e => filter is null || e.Status == filter).ToList();
         var (page, next) = PageToken.Page(all, request.NextToken, $"ListExecutions {run.Arn} {request.StatusFilter}", PageSize(request.MaxResults));
         return new ListExecutionsResponse(
-            [.. page.Select(e => new ExecutionListItem
-            {
-                ExecutionArn = e.Arn,
-                StateMachineArn = e.StateMachine.Arn,
-                Name = e.Name,
-                Status = e.StatusName,
-                StartDate = Epoch(e.StartDate),
-                StopDate = e.StopDate is { } stop ? Epoch(stop) : null,
-                RedriveCount = e.RedriveCount,
-                RedriveDate = e.RedriveDate is { } redriven ? Epoch(redriven) : null,
-            })],
+            [.. page.Select(ListItem)],
             next);
     }
 
