@@ -12,13 +12,28 @@ internal static class CliDatabase
     private const string NextStep = "start the project's server with `./writeback db start`, or point WRITEBACK_PG at yours";
 
     /// <summary>
-    /// The connection string once a connection has opened; otherwise null, after one line on stderr. The `./writeback`
-    /// script sets WRITEBACK_PG (starting the project's server) for every command that needs it.
+    /// Exit status that asks the `./writeback` script for the project's PostgreSQL: the script runs a command with
+    /// <see cref="AskVariable"/> set while WRITEBACK_PG is unset, and a command that needs the database stops with this
+    /// status before doing any work; the script then starts (or finds) its kept server and runs the command again. So
+    /// which commands need the database is known here alone, not also in a list in the script. 75 is EX_TEMPFAIL.
+    /// </summary>
+    public const int AskForDatabaseExitCode = 75;
+
+    public const string AskVariable = "WRITEBACK_ASK_FOR_DATABASE";
+
+    /// <summary>
+    /// The connection string once a connection has opened; otherwise null, after one line on stderr.
     /// </summary>
     public static async Task<string?> RequireAsync(string command, CancellationToken cancellationToken)
     {
         if (Environment.GetEnvironmentVariable("WRITEBACK_PG") is not { Length: > 0 } connectionString)
         {
+            if (Environment.GetEnvironmentVariable(AskVariable) == "1")
+            {
+                // Nothing has been done yet (every command calls this first), so ending the process here loses nothing.
+                Environment.Exit(AskForDatabaseExitCode);
+            }
+
             await Console.Error.WriteLineAsync($"writeback {command}: WRITEBACK_PG is not set; run it as `./writeback {command}`, which starts the project's PostgreSQL, or set WRITEBACK_PG to a connection string.");
             return null;
         }

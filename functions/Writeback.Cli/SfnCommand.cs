@@ -94,11 +94,6 @@ internal static class SfnCommand
         var root = RepoRoot(request.Definition);
         var (substitutions, sources) = SfnSubstitutions.Resolve(root, request.Definition);
         var text = DefinitionSubstitutions.Apply(await File.ReadAllTextAsync(request.Definition, ct), substitutions);
-        foreach (var source in sources)
-        {
-            await Console.Error.WriteLineAsync($"sfn run: substitutions from {source}");
-        }
-
         var errors = StateMachineDefinition.Validate(text);
         if (errors.Count > 0)
         {
@@ -126,16 +121,22 @@ internal static class SfnCommand
             }
         }
 
-        // The handlers write to WRITEBACK_PG: an unreachable server is said once now, not as a Task failure after every retry.
+        // The handlers write to WRITEBACK_PG: an unreachable server is said once now, not as a Task failure after every
+        // retry. With every Task mocked nothing reaches the database.
         string? connectionString = null;
-        if (mocks is null && Environment.GetEnvironmentVariable("WRITEBACK_PG") is { Length: > 0 }
-            && (connectionString = await CliDatabase.RequireAsync("sfn run", ct)) is null)
+        if (mocks is null && (connectionString = await CliDatabase.RequireAsync("sfn run", ct)) is null)
         {
             return Invalid;
         }
 
+        // Said after the database check, which may end this process for the script to start the server and run it again.
+        foreach (var source in sources)
+        {
+            await Console.Error.WriteLineAsync($"sfn run: substitutions from {source}");
+        }
+
         var invoker = new SfnLocalInvoker(LocalFunctions.Create(
-            connectionString ?? Environment.GetEnvironmentVariable("WRITEBACK_PG"),
+            connectionString,
             // The steps read batches only from the project's export folder, as under `serve` and `demo`.
             SourcePolicy.LocalFolder(Local.ProjectPaths.Exports(Path.Combine(root, ".writeback")))), TimeSpan.FromMinutes(15));
         var engine = new StepFunctionsEngine(new StepFunctionsEngineOptions

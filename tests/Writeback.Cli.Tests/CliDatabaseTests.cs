@@ -74,6 +74,60 @@ public sealed class CliDatabaseTests
         run.AssertNoTraceNorPassword();
     }
 
+    /// <summary>Every command that needs the database, including those that would start work at once.</summary>
+    public static TheoryData<string[]> AllDatabaseCommands
+    {
+        get
+        {
+            var all = new TheoryData<string[]>
+            {
+                { new[] { "demo" } },
+                { new[] { "serve" } },
+                { new[] { "dry-run", "--dataset", "class_summary", "--date", "2026-11-20" } },
+                { new[] { "backfill", "--dataset", "class_summary", "--from", "2026-11-20", "--to", "2026-11-21" } },
+                { new[] { "rollback", "--dataset", "class_summary", "--date", "2026-11-20", "--reason", "test" } },
+            };
+            foreach (var command in DatabaseCommands)
+            {
+                all.Add(command);
+            }
+
+            return all;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(AllDatabaseCommands))]
+    public async Task Asked_by_the_script_a_command_that_needs_the_database_stops_with_75_before_doing_anything(string[] command)
+    {
+        var run = await RunAsync(connectionString: null, askForDatabase: true, command);
+
+        Assert.Equal((75, "", ""), (run.ExitCode, run.Stdout, run.Stderr));
+    }
+
+    [Fact]
+    public async Task Asked_by_the_script_a_command_that_needs_no_database_just_runs()
+    {
+        var help = await RunAsync(connectionString: null, askForDatabase: true, "sfn", "--help");
+        var mocked = await RunAsync(connectionString: null, askForDatabase: true,
+            "sfn", "run", Path.Combine(ProjectPaths.Root, "statemachines", "writeback.asl.json"), "--input", """{"manifestUri":"file:///tmp/writeback/orders/manifest.json"}""",
+            "--mock-config", Path.Combine(ProjectPaths.Root, "tests", "Writeback.StepFunctions.Tests", "mocks", "writeback.mock.json"), "--test-case", "AlreadyApplied", "--virtual-time");
+
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("run <definition>", help.Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, mocked.ExitCode);
+        Assert.Contains("SUCCEEDED", mocked.Stdout + mocked.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_directly_without_WRITEBACK_PG_a_command_says_how_to_give_it_a_database()
+    {
+        var run = await RunAsync(connectionString: null, askForDatabase: false, "status");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("WRITEBACK_PG is not set; run it as `./writeback status`", Assert.Single(run.Problems), StringComparison.Ordinal);
+    }
+
     /// <summary>A port that was free a moment ago: bound, read and released, so nothing listens there.</summary>
     private static int ClosedPort()
     {
@@ -83,7 +137,10 @@ public sealed class CliDatabaseTests
     }
 
     /// <summary>The CLI as its own process with WRITEBACK_PG set, as an operator runs it.</summary>
-    internal static async Task<CliRun> RunAsync(string connectionString, params string[] args)
+    internal static Task<CliRun> RunAsync(string connectionString, params string[] args) => RunAsync(connectionString, askForDatabase: false, args);
+
+    /// <summary>The CLI as its own process; without a connection string WRITEBACK_PG is unset, as in a fresh shell.</summary>
+    private static async Task<CliRun> RunAsync(string? connectionString, bool askForDatabase, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "writeback.dll"));
@@ -92,7 +149,18 @@ public sealed class CliDatabaseTests
             start.ArgumentList.Add(arg);
         }
 
-        start.Environment["WRITEBACK_PG"] = connectionString;
+        start.Environment.Remove("WRITEBACK_PG");
+        if (connectionString is not null)
+        {
+            start.Environment["WRITEBACK_PG"] = connectionString;
+        }
+
+        start.Environment.Remove("WRITEBACK_ASK_FOR_DATABASE");
+        if (askForDatabase)
+        {
+            start.Environment["WRITEBACK_ASK_FOR_DATABASE"] = "1";
+        }
+
         start.Environment["WRITEBACK_ROOT"] = ProjectPaths.Root;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
