@@ -1,6 +1,7 @@
 using System.Net.Http;
 using System.Net.Sockets;
 using Npgsql;
+using Writeback.Core.Sql;
 
 namespace Writeback.Core;
 
@@ -62,11 +63,10 @@ public static class Failures
             switch (e)
             {
                 case PostgresException pg:
-                    // 40001 serialization_failure, 40P01 deadlock, 55P03 lock_not_available, 53xxx resources,
-                    // 57P01-57P03 admin shutdown / crash shutdown / cannot connect now, 08xxx connection exceptions.
-                    return pg.SqlState is "40001" or "40P01" or "55P03" or "57P01" or "57P02" or "57P03"
-                        || pg.SqlState.StartsWith("08", StringComparison.Ordinal)
-                        || pg.SqlState.StartsWith("53", StringComparison.Ordinal);
+                    return pg.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.LockNotAvailable
+                            or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
+                        || SqlStates.InClass(pg.SqlState, PostgresErrorCodes.ConnectionException)
+                        || SqlStates.InClass(pg.SqlState, PostgresErrorCodes.InsufficientResources);
                 case NpgsqlException npgsql when npgsql.IsTransient:
                     return true;
                 case NpgsqlException { InnerException: IOException or SocketException or TimeoutException }:

@@ -1,6 +1,7 @@
 using Npgsql;
 using Writeback.Core.Contracts;
 using Writeback.Core.Ledger;
+using static Writeback.Core.Sql.SqlCommands;
 
 namespace Writeback.Core.Engine;
 
@@ -39,7 +40,7 @@ public sealed partial class LoadEngine
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await LockAsync(connection, LedgerSchema.BatchLock(batchId), shared: false, cancellationToken);
-        var batch = await ReadBatchAsync(connection, batchId, forUpdate: false, cancellationToken)
+        var batch = await BatchLedger.ReadAsync(connection, batchId, forUpdate: false, cancellationToken)
             ?? throw new InvalidBatchException($"batch '{batchId}': the batch was not prepared.");
         EnsureSameContent(plan, batch);
         switch (batch.Status)
@@ -60,13 +61,13 @@ public sealed partial class LoadEngine
         }
 
         var rejects = await ReadRejectsAsync(connection, batchId, cancellationToken);
-        if (await NewerAppliedAsync(connection, plan, cancellationToken) is { } newer)
+        if (await BatchLedger.NewerAppliedAsync(connection, plan, cancellationToken) is { } newer)
         {
             return new PublishPreview(batchId, PublishStatus.Skipped, 0, 0, 0, 0, newer, PreviewSamples.None, rejects);
         }
 
         var diff = new PublishDiff(plan);
-        var staged = await StagedRowsAsync(connection, batchId, cancellationToken);
+        var staged = await ShardLedger.StagedRowsAsync(connection, batchId, cancellationToken);
         var (counts, samples) = plan.Target.Key.Count > 0 && plan.Target.Mode != LoadMode.Append
             ? await PreviewKeyedAsync(connection, plan, diff, staged, cancellationToken)
             : await PreviewUnkeyedAsync(connection, plan, diff, staged, cancellationToken);
@@ -78,11 +79,11 @@ public sealed partial class LoadEngine
         var s = diff.FirstKey;
         await ExecuteAsync(connection, "SET LOCAL work_mem = '256MB'", cancellationToken);
         long inserted, updated, deleted;
-        await using (var command = NewCommand(
+        await using (var command = Command(
+            connection,
             $"SELECT count(*) FILTER (WHERE t.{s} IS NULL), count(*) FILTER (WHERE t.{s} IS NOT NULL AND s.{s} IS NOT NULL AND {diff.Changed}), count(*) FILTER (WHERE s.{s} IS NULL) FROM {diff.Join}",
-            connection))
+            diff.ScopeParameter))
         {
-            AddParameters(command, diff.ScopeParameter);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             (inserted, updated, deleted) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
@@ -105,9 +106,8 @@ public sealed partial class LoadEngine
             ORDER BY wb_kind, wb_n
             """;
         var byKind = new Dictionary<string, List<SampleRow>>(StringComparer.Ordinal) { ["I"] = [], ["U"] = [], ["D"] = [], ["N"] = [] };
-        await using (var command = NewCommand(sql, connection))
+        await using (var command = Command(connection, sql, diff.ScopeParameter))
         {
-            AddParameters(command, diff.ScopeParameter);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -161,8 +161,7 @@ public sealed partial class LoadEngine
         async Task<IReadOnlyList<SampleRow>> ReadSamplesAsync(string sql, object?[] parameters, bool old)
         {
             var rows = new List<SampleRow>();
-            await using var command = NewCommand(sql, connection);
-            AddParameters(command, parameters);
+            await using var command = Command(connection, sql, parameters);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {

@@ -3,6 +3,7 @@ using Npgsql;
 using Writeback.Core.Contracts;
 using Writeback.Core.Ledger;
 using Writeback.Core.Loading;
+using static Writeback.Core.Sql.SqlCommands;
 
 namespace Writeback.Core.Engine;
 
@@ -88,9 +89,6 @@ public sealed partial class LoadEngine
             rows.Select(r => r.Value).ToArray());
     }
 
-    private static Task<Dictionary<int, long>> ReadRejectedPerShardAsync(NpgsqlConnection connection, string batchId, CancellationToken cancellationToken) =>
-        ReadPerShardAsync(connection, batchId, "rejected", cancellationToken);
-
     /// <summary>
     /// The count comes from the shard ledger (what the shards loaded now set aside; a reset after a crash clears it with
     /// them), the rows named from the rejects table.
@@ -104,10 +102,10 @@ public sealed partial class LoadEngine
         }
 
         var first = new List<RejectedRow>();
-        await using var command = NewCommand(
+        await using var command = Command(
+            connection,
             "SELECT shard_index, row_number, column_name, reason, value FROM writeback.rejects WHERE batch_id = $1 ORDER BY shard_index, row_number LIMIT 5",
-            connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = batchId });
+            batchId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

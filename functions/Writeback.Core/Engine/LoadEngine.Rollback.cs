@@ -1,6 +1,7 @@
 using Npgsql;
 using Writeback.Core.Contracts;
 using Writeback.Core.Ledger;
+using static Writeback.Core.Sql.SqlCommands;
 
 namespace Writeback.Core.Engine;
 
@@ -116,12 +117,11 @@ public sealed partial class LoadEngine
         string current;
         long sequence;
         string? digest;
-        await using (var read = NewCommand(
+        await using (var read = Command(
+            connection,
             "SELECT w.batch_id, w.sequence, b.content_digest FROM writeback.watermarks w JOIN writeback.batches b ON b.batch_id = w.batch_id WHERE w.target = $1 AND w.partition_value = $2",
-            connection))
+            target.Table, partition))
         {
-            read.Parameters.Add(new NpgsqlParameter { Value = target.Table });
-            read.Parameters.Add(new NpgsqlParameter { Value = partition });
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
             {

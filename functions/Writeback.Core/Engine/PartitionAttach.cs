@@ -3,6 +3,7 @@ using Npgsql;
 using Writeback.Core.Contracts;
 using Writeback.Core.Ledger;
 using Writeback.Core.Sql;
+using static Writeback.Core.Sql.SqlCommands;
 
 namespace Writeback.Core.Engine;
 
@@ -30,7 +31,7 @@ internal static class PartitionAttach
         }
 
         var partition = target.Partition!;
-        return await LoadEngine.ScalarAsync(
+        return await ScalarAsync(
             connection, $"SELECT EXISTS (SELECT 1 FROM {target.QualifiedTable} WHERE {partition.Quoted} = CAST($1 AS {partition.Type.Sql}))", cancellationToken, plan.Manifest.Partition!) is false;
     }
 
@@ -53,21 +54,21 @@ internal static class PartitionAttach
         var staging = LedgerSchema.StagingTable(plan.BatchId);
         var name = PartitionName(target, plan.Manifest.Partition!);
         var qualified = Identifiers.Quote(target.Schema) + "." + Identifiers.Quote(name);
-        if (await LoadEngine.ScalarAsync(connection, "SELECT to_regclass($1) IS NOT NULL", cancellationToken, qualified) is true)
+        if (await ScalarAsync(connection, "SELECT to_regclass($1) IS NOT NULL", cancellationToken, qualified) is true)
         {
             // A table of that name that is not attached for this value (it would overlap otherwise, see below): the
             // operator's, not ours to replace.
             throw new InvalidBatchException($"batch '{plan.BatchId}': cannot attach the day as {target.Schema}.{name}: a table of that name exists and is not the partition of {target.Table} for {plan.Manifest.Partition}; rename or drop it, then retry the batch.");
         }
 
-        await LoadEngine.ExecuteAsync(connection, "SAVEPOINT partition_attach", cancellationToken);
+        await ExecuteAsync(connection, "SAVEPOINT partition_attach", cancellationToken);
         try
         {
             // Staging is logged already when the table was partitioned at Prepare; otherwise this rewrites it once,
             // because an unlogged partition would come back empty from a crash.
-            if (await LoadEngine.ScalarAsync(connection, "SELECT relpersistence = 'u' FROM pg_class WHERE oid = to_regclass($1)", cancellationToken, staging) is true)
+            if (await ScalarAsync(connection, "SELECT relpersistence = 'u' FROM pg_class WHERE oid = to_regclass($1)", cancellationToken, staging) is true)
             {
-                await LoadEngine.ExecuteAsync(connection, $"ALTER TABLE {staging} SET LOGGED", cancellationToken);
+                await ExecuteAsync(connection, $"ALTER TABLE {staging} SET LOGGED", cancellationToken);
             }
 
             // A partition has the parent's columns and no more, the parent's NOT NULLs and CHECKs, and a constraint
@@ -77,13 +78,13 @@ internal static class PartitionAttach
             alterations.AddRange(target.Columns.Where(c => !c.Nullable).Select(c => $"ALTER COLUMN {c.Quoted} SET NOT NULL"));
             alterations.AddRange(parentChecks.Select(c => $"ADD CONSTRAINT {Identifiers.Quote(c.Name)} {c.Definition}"));
             alterations.Add($"ADD CONSTRAINT wb_partition_bound CHECK ({bound.Constraint})");
-            await LoadEngine.ExecuteAsync(connection, $"ALTER TABLE {staging} {string.Join(", ", alterations)}", cancellationToken);
+            await ExecuteAsync(connection, $"ALTER TABLE {staging} {string.Join(", ", alterations)}", cancellationToken);
 
             // Verify's unique index on the key becomes the partition's primary key, which ATTACH then takes as the
             // partition of the parent's: it is sorted once, in Verify, and never rebuilt.
             if (target.Key.Count > 0 && await ParentHasPrimaryKeyAsync(connection, target, cancellationToken))
             {
-                await LoadEngine.ExecuteAsync(
+                await ExecuteAsync(
                     connection,
                     $"ALTER TABLE {staging} ADD CONSTRAINT {Identifiers.Quote(Limit(name + "_pkey"))} PRIMARY KEY USING INDEX {Identifiers.Quote(LedgerSchema.StagingKeyIndexName(plan.BatchId))}",
                     cancellationToken);
@@ -91,19 +92,19 @@ internal static class PartitionAttach
 
             // Out of writeback_staging and under the table's own schema and a name that says which day it holds:
             // cleanup drops staging by its batch name, which must never again find the day's rows.
-            await LoadEngine.ExecuteAsync(connection, $"ALTER TABLE {staging} SET SCHEMA {Identifiers.Quote(target.Schema)}", cancellationToken);
-            await LoadEngine.ExecuteAsync(
+            await ExecuteAsync(connection, $"ALTER TABLE {staging} SET SCHEMA {Identifiers.Quote(target.Schema)}", cancellationToken);
+            await ExecuteAsync(
                 connection, $"ALTER TABLE {Identifiers.Quote(target.Schema)}.{Identifiers.Quote(LedgerSchema.StagingName(plan.BatchId))} RENAME TO {Identifiers.Quote(name)}", cancellationToken);
-            await LoadEngine.ExecuteAsync(connection, $"ALTER TABLE {target.QualifiedTable} ATTACH PARTITION {qualified} {bound.Clause}", cancellationToken);
-            await LoadEngine.ExecuteAsync(connection, $"ALTER TABLE {qualified} DROP CONSTRAINT wb_partition_bound", cancellationToken);
-            await LoadEngine.ExecuteAsync(connection, $"DELETE FROM {LedgerSchema.IntactTable} WHERE batch_id = $1", cancellationToken, plan.BatchId);
-            await LoadEngine.ExecuteAsync(connection, "RELEASE SAVEPOINT partition_attach", cancellationToken);
+            await ExecuteAsync(connection, $"ALTER TABLE {target.QualifiedTable} ATTACH PARTITION {qualified} {bound.Clause}", cancellationToken);
+            await ExecuteAsync(connection, $"ALTER TABLE {qualified} DROP CONSTRAINT wb_partition_bound", cancellationToken);
+            await ExecuteAsync(connection, $"DELETE FROM {LedgerSchema.IntactTable} WHERE batch_id = $1", cancellationToken, plan.BatchId);
+            await ExecuteAsync(connection, "RELEASE SAVEPOINT partition_attach", cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidObjectDefinition)
         {
             // "would overlap partition …": the day has a partition already, empty (the caller saw no rows for it).
             // Everything above is undone; rows are inserted into that partition the usual way.
-            await LoadEngine.ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT partition_attach", cancellationToken);
+            await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT partition_attach", cancellationToken);
             return null;
         }
 
@@ -152,7 +153,7 @@ internal static class PartitionAttach
             return null;
         }
 
-        var strategy = await LoadEngine.ScalarAsync(
+        var strategy = await ScalarAsync(
             connection,
             """
             SELECT p.partstrat::text FROM pg_partitioned_table p
@@ -164,13 +165,13 @@ internal static class PartitionAttach
     }
 
     private static async Task<bool> ParentHasPrimaryKeyAsync(NpgsqlConnection connection, ResolvedTarget target, CancellationToken cancellationToken) =>
-        await LoadEngine.ScalarAsync(connection, "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'p')", cancellationToken, target.QualifiedTable) is true;
+        await ScalarAsync(connection, "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'p')", cancellationToken, target.QualifiedTable) is true;
 
     private static async Task<List<CheckConstraint>> ParentChecksAsync(NpgsqlConnection connection, ResolvedTarget target, CancellationToken cancellationToken)
     {
         var checks = new List<CheckConstraint>();
-        await using var command = LoadEngine.NewCommand("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'c'", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = target.QualifiedTable });
+        await using var command = Command(
+            connection, "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'c'", target.QualifiedTable);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

@@ -1,6 +1,7 @@
 using Npgsql;
 using Writeback.Core.Contracts;
 using Writeback.Core.Ledger;
+using static Writeback.Core.Sql.SqlCommands;
 
 namespace Writeback.Core.Engine;
 
@@ -24,13 +25,13 @@ internal static class PublishWriter
 
         if (target.Mode == LoadMode.Append)
         {
-            var appended = await LoadEngine.ExecuteAsync(connection, $"INSERT INTO {live} ({allColumns}) SELECT {sourceColumns} FROM {staging} AS s", cancellationToken);
+            var appended = await ExecuteAsync(connection, $"INSERT INTO {live} ({allColumns}) SELECT {sourceColumns} FROM {staging} AS s", cancellationToken);
             return new PublishCounts(appended, 0, 0, 0);
         }
 
         // A scope with no rows yet (a new day, an empty table) has nothing to compare with: every staged row is an
         // insert. On a table partitioned by day, staging becomes the day's partition and no row is copied at all.
-        var scopeIsEmpty = await LoadEngine.ScalarAsync(connection, $"SELECT EXISTS (SELECT 1 FROM {live} AS t WHERE {scopeFilter})", cancellationToken, scopeParameter) is false;
+        var scopeIsEmpty = await ScalarAsync(connection, $"SELECT EXISTS (SELECT 1 FROM {live} AS t WHERE {scopeFilter})", cancellationToken, scopeParameter) is false;
         if (scopeIsEmpty && target.Mode == LoadMode.ReplacePartition && await PartitionAttach.TryAttachAsync(connection, plan, stagedRows, cancellationToken) is { } attached)
         {
             return attached;
@@ -40,15 +41,15 @@ internal static class PublishWriter
         {
             // Unkeyed replace: nothing identifies a row, so the scope is rewritten; still DELETE, never TRUNCATE,
             // which would take an ACCESS EXCLUSIVE lock and block readers.
-            var removed = await LoadEngine.ExecuteAsync(connection, $"DELETE FROM {live} AS t WHERE {scopeFilter}", cancellationToken, scopeParameter);
-            var added = await LoadEngine.ExecuteAsync(connection, $"INSERT INTO {live} ({allColumns}) SELECT {sourceColumns} FROM {staging} AS s", cancellationToken);
+            var removed = await ExecuteAsync(connection, $"DELETE FROM {live} AS t WHERE {scopeFilter}", cancellationToken, scopeParameter);
+            var added = await ExecuteAsync(connection, $"INSERT INTO {live} ({allColumns}) SELECT {sourceColumns} FROM {staging} AS s", cancellationToken);
             return new PublishCounts(added, 0, removed, 0);
         }
 
         // Otherwise the diff below would only copy each row once more on its way in.
         if (scopeIsEmpty)
         {
-            var fresh = await LoadEngine.ExecuteAsync(connection, $"INSERT INTO {live} ({allColumns}) SELECT {sourceColumns} FROM {staging} AS s", cancellationToken);
+            var fresh = await ExecuteAsync(connection, $"INSERT INTO {live} ({allColumns}) SELECT {sourceColumns} FROM {staging} AS s", cancellationToken);
             return new PublishCounts(fresh, 0, 0, 0);
         }
 
@@ -56,15 +57,15 @@ internal static class PublishWriter
 
         // Memory for the one hash join below; the default 4 MB would spill a day's batch to disk in many passes.
         // Fresh statistics on staging give that join a sane plan on large batches.
-        await LoadEngine.ExecuteAsync(connection, "SET LOCAL work_mem = '256MB'", cancellationToken);
-        await LoadEngine.ExecuteAsync(connection, $"ANALYZE {staging}", cancellationToken);
+        await ExecuteAsync(connection, "SET LOCAL work_mem = '256MB'", cancellationToken);
+        await ExecuteAsync(connection, $"ANALYZE {staging}", cancellationToken);
 
         // One pass over staging and the live scope classifies every key: I(nsert), U(pdate: some value differs, nulls
         // compared as values) or D(elete: live only). Unchanged rows are not carried, so on a day where 1% changed
         // the writes below touch 1% of the rows.
         var firstKey = diff.FirstKey;
         var diffColumns = string.Join(", ", keys.Select(k => $"COALESCE(s.{k.Quoted}, t.{k.Quoted}) AS {k.Quoted}").Concat(values.Select(c => $"s.{c.Quoted}")));
-        await LoadEngine.ExecuteAsync(
+        await ExecuteAsync(
             connection,
             $"""
             CREATE TEMP TABLE wb_publish_diff ON COMMIT DROP AS
@@ -75,25 +76,25 @@ internal static class PublishWriter
             cancellationToken, scopeParameter);
 
         // Statistics on the (usually small) diff let the planner drive the writes through the key index.
-        await LoadEngine.ExecuteAsync(connection, "ANALYZE wb_publish_diff", cancellationToken);
+        await ExecuteAsync(connection, "ANALYZE wb_publish_diff", cancellationToken);
         var diffMatch = string.Join(" AND ", keys.Select(k => $"t.{k.Quoted} = d.{k.Quoted}"));
         var (toInsert, toUpdate, toDelete) = await CountActionsAsync(connection, cancellationToken);
 
         // A kind with no rows is not written at all: when none is in the sample, the planner estimates one row for it,
         // and has joined the whole live day against a scan of the whole diff for that one row (a 100 % re-apply's
         // empty DELETE ran for over ten minutes).
-        var deleted = toDelete == 0 ? 0 : await LoadEngine.ExecuteAsync(
+        var deleted = toDelete == 0 ? 0 : await ExecuteAsync(
             connection, $"DELETE FROM {live} AS t USING wb_publish_diff AS d WHERE d.wb_action = 'D' AND {diffMatch}", cancellationToken);
 
         long updated = 0;
         if (values.Count > 0 && toUpdate > 0)
         {
             var assignments = string.Join(", ", values.Select(c => $"{c.Quoted} = d.{c.Quoted}"));
-            updated = await LoadEngine.ExecuteAsync(
+            updated = await ExecuteAsync(
                 connection, $"UPDATE {live} AS t SET {assignments} FROM wb_publish_diff AS d WHERE d.wb_action = 'U' AND {diffMatch}", cancellationToken);
         }
 
-        var inserted = toInsert == 0 ? 0 : await LoadEngine.ExecuteAsync(
+        var inserted = toInsert == 0 ? 0 : await ExecuteAsync(
             connection, $"INSERT INTO {live} ({allColumns}) SELECT {allColumns} FROM wb_publish_diff WHERE wb_action = 'I'", cancellationToken);
         return new PublishCounts(inserted, updated, deleted, total - inserted - updated);
     }
@@ -101,8 +102,8 @@ internal static class PublishWriter
     /// <summary>How many rows of each kind the diff holds: I(nsert), U(pdate), D(elete).</summary>
     private static async Task<(long Insert, long Update, long Delete)> CountActionsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var command = LoadEngine.NewCommand(
-            "SELECT count(*) FILTER (WHERE wb_action = 'I'), count(*) FILTER (WHERE wb_action = 'U'), count(*) FILTER (WHERE wb_action = 'D') FROM wb_publish_diff", connection);
+        await using var command = Command(
+            connection, "SELECT count(*) FILTER (WHERE wb_action = 'I'), count(*) FILTER (WHERE wb_action = 'U'), count(*) FILTER (WHERE wb_action = 'D') FROM wb_publish_diff");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));

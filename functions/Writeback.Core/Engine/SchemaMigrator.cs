@@ -2,6 +2,8 @@ using System.Globalization;
 using Npgsql;
 using Writeback.Core.Contracts;
 using Writeback.Core.Ledger;
+using Writeback.Core.Sql;
+using static Writeback.Core.Sql.SqlCommands;
 
 namespace Writeback.Core.Engine;
 
@@ -82,8 +84,8 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, SchemaMigrationO
 
         // The target lock first and without a timeout: a publish of this target holds it, and waiting on an advisory
         // lock blocks no reader. Only the table's lock is bounded.
-        await LoadEngine.LockAsync(connection, LedgerSchema.TargetLock(target.Table), shared: false, cancellationToken);
-        await LoadEngine.ExecuteAsync(connection, "SELECT set_config('lock_timeout', $1, true)", cancellationToken, Ms(options.LockTimeout));
+        await LockAsync(connection, LedgerSchema.TargetLock(target.Table), shared: false, cancellationToken);
+        await ExecuteAsync(connection, "SELECT set_config('lock_timeout', $1, true)", cancellationToken, Ms(options.LockTimeout));
         var state = await ReadStateAsync(connection, target, cancellationToken);
         var steps = Plan(target, state);
         if (steps.Count > 0)
@@ -92,9 +94,9 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, SchemaMigrationO
             var alter = $"ALTER TABLE {target.QualifiedTable} {string.Join(", ", steps.Select(s => s.Sql))}";
             try
             {
-                await LoadEngine.ExecuteAsync(connection, alter, cancellationToken);
+                await ExecuteAsync(connection, alter, cancellationToken);
             }
-            catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal) || e.SqlState == PostgresErrorCodes.DatatypeMismatch)
+            catch (PostgresException e) when (SqlStates.InClass(e.SqlState, PostgresErrorCodes.DataException) || e.SqlState == PostgresErrorCodes.DatatypeMismatch)
             {
                 throw new InvalidBatchException($"target {target.Table}: {string.Join("; ", steps.Select(s => s.Description))}: PostgreSQL refused it: {e.MessageText}; nothing was changed.", e);
             }
@@ -102,7 +104,7 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, SchemaMigrationO
 
         for (var version = (state.Version ?? 0) + 1; version <= target.SchemaVersion; version++)
         {
-            await LoadEngine.ExecuteAsync(
+            await ExecuteAsync(
                 connection,
                 "INSERT INTO writeback.target_versions (target, version, columns, changes) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
                 cancellationToken, target.Table, version, (target.AtVersion(version)?.Columns.Select(c => c.Name) ?? []).ToArray(), Summary(target.Contract, version));
@@ -187,7 +189,8 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, SchemaMigrationO
             return;
         }
 
-        await using var command = LoadEngine.NewCommand(
+        await using var command = Command(
+            connection,
             """
             SELECT string_agg(DISTINCT format('%s (column %s)', v.oid::regclass, a.attname), ', ')
             FROM pg_depend d
@@ -196,9 +199,7 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, SchemaMigrationO
             JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
             WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = to_regclass($1) AND v.oid <> d.refobjid AND a.attname = ANY($2)
             """,
-            connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = target.QualifiedTable });
-        command.Parameters.Add(new NpgsqlParameter { Value = widened.Select(s => s.Widened!).ToArray() });
+            target.QualifiedTable, widened.Select(s => s.Widened!).ToArray());
         if (await command.ExecuteScalarAsync(cancellationToken) is string views)
         {
             throw new InvalidBatchException(
@@ -214,11 +215,11 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, SchemaMigrationO
     private static async Task<TableState> ReadStateAsync(NpgsqlConnection connection, ResolvedTarget target, CancellationToken cancellationToken)
     {
         var columns = new Dictionary<string, string>(StringComparer.Ordinal);
-        await using (var command = LoadEngine.NewCommand(
+        await using (var command = Command(
+            connection,
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
-            connection))
+            target.QualifiedTable))
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = target.QualifiedTable });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -226,9 +227,8 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, SchemaMigrationO
             }
         }
 
-        await using (var command = LoadEngine.NewCommand("SELECT version, columns FROM writeback.target_versions WHERE target = $1 ORDER BY version DESC LIMIT 1", connection))
+        await using (var command = Command(connection, "SELECT version, columns FROM writeback.target_versions WHERE target = $1 ORDER BY version DESC LIMIT 1", target.Table))
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = target.Table });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             return await reader.ReadAsync(cancellationToken)
                 ? new TableState(columns, reader.GetInt32(0), reader.GetFieldValue<string[]>(1))

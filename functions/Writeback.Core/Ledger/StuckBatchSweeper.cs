@@ -1,6 +1,7 @@
 using System.Globalization;
 using Npgsql;
 using Writeback.Core.Engine;
+using static Writeback.Core.Sql.SqlCommands;
 
 namespace Writeback.Core.Ledger;
 
@@ -27,16 +28,14 @@ public sealed class StuckBatchSweeper(NpgsqlDataSource dataSource)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(stuckAfter, TimeSpan.Zero);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        if (await LoadEngine.ScalarAsync(connection, "SELECT to_regclass('writeback.batches') IS NOT NULL", cancellationToken) is not true)
+        if (await ScalarAsync(connection, "SELECT to_regclass('writeback.batches') IS NOT NULL", cancellationToken) is not true)
         {
             return [];
         }
 
         var candidates = new List<string>();
-        await using (var find = LoadEngine.NewCommand(Stuck("SELECT batch_id FROM writeback.batches", forUpdate: false), connection))
+        await using (var find = Command(connection, Stuck("SELECT batch_id FROM writeback.batches", forUpdate: false), stuckAfter, null))
         {
-            find.Parameters.Add(new NpgsqlParameter { Value = stuckAfter });
-            find.Parameters.Add(new NpgsqlParameter { Value = DBNull.Value });
             await using var reader = await find.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -59,15 +58,13 @@ public sealed class StuckBatchSweeper(NpgsqlDataSource dataSource)
     private static async Task<StuckBatch?> FailAsync(NpgsqlConnection connection, string batchId, TimeSpan stuckAfter, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await LoadEngine.LockAsync(connection, LedgerSchema.BatchLock(batchId), shared: false, cancellationToken);
+        await LockAsync(connection, LedgerSchema.BatchLock(batchId), shared: false, cancellationToken);
 
         // Again under the lock: a new attempt may have prepared it (fresh prepared_at) or finished it meanwhile.
         StuckBatch? stuck = null;
-        await using (var read = LoadEngine.NewCommand(
-            Stuck("SELECT batch_id, dataset, partition_value, status, now() - prepared_at, traceparent FROM writeback.batches", forUpdate: true), connection))
+        await using (var read = Command(
+            connection, Stuck("SELECT batch_id, dataset, partition_value, status, now() - prepared_at, traceparent FROM writeback.batches", forUpdate: true), stuckAfter, batchId))
         {
-            read.Parameters.Add(new NpgsqlParameter { Value = stuckAfter });
-            read.Parameters.Add(new NpgsqlParameter { Value = batchId });
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
             if (await reader.ReadAsync(cancellationToken))
             {
@@ -87,8 +84,8 @@ public sealed class StuckBatchSweeper(NpgsqlDataSource dataSource)
 
         await LoadEngine.DropStagingAsync(connection, batchId, cancellationToken);
         // The shard rows vouch for rows in staging; with staging gone a retry must load every shard again.
-        await LoadEngine.ExecuteAsync(connection, "DELETE FROM writeback.shards WHERE batch_id = $1", cancellationToken, batchId);
-        await LoadEngine.ExecuteAsync(
+        await ShardLedger.DeleteAsync(connection, batchId, cancellationToken);
+        await ExecuteAsync(
             connection,
             "UPDATE writeback.batches SET status = 'failed', error = $2, failed_at = now(), verified_at = NULL WHERE batch_id = $1",
             cancellationToken, batchId, stuck.Reason);

@@ -3,6 +3,7 @@ using NpgsqlTypes;
 using Parquet;
 using Parquet.Schema;
 using Writeback.Core.Contracts;
+using Writeback.Core.Loading.Columns;
 
 namespace Writeback.Core.Loading;
 
@@ -160,7 +161,7 @@ internal static class ShardCopier
                 throw new InvalidBatchException($"{describe}, column '{column.Name}': missing from the shard.");
             }
 
-            loaders[i] = ColumnLoader.Create(column, field, describe)
+            loaders[i] = ColumnLoaders.For(column, field, describe)
                 ?? throw new InvalidBatchException($"{describe}, column '{column.Name}': type mismatch: the shard has {ColumnLoader.DescribeField(field)}, the contract says {column.Type}.");
         }
 

@@ -1,3 +1,5 @@
+using Writeback.Core.Loading.Columns;
+
 namespace Writeback.Core.Loading;
 
 /// <summary>A row a load set aside: where it is (row numbers count from 1 within the shard), which column failed, and why.</summary>

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using Writeback.Core.Sql;
 using Writeback.Observability.Telemetry;
 
 namespace Writeback.Observability.History;
@@ -12,8 +13,7 @@ public sealed class RunHistory : IAsyncDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
-    private readonly object _schemaGate = new();
-    private Task? _schema;
+    private readonly SchemaOnce _schema;
 
     public RunHistory(string connectionString, TimeProvider? time = null)
         : this(NpgsqlDataSource.Create(connectionString), time, ownsDataSource: true)
@@ -30,6 +30,7 @@ public sealed class RunHistory : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(dataSource);
         _dataSource = dataSource;
         _ownsDataSource = ownsDataSource;
+        _schema = new SchemaOnce(dataSource);
         Time = time ?? TimeProvider.System;
     }
 
@@ -38,30 +39,8 @@ public sealed class RunHistory : IAsyncDisposable
     internal NpgsqlDataSource DataSource => _dataSource;
 
     /// <summary>Creates the schema once per instance; a failed attempt is retried by the next caller.</summary>
-    public Task EnsureSchemaAsync(CancellationToken cancellationToken = default)
-    {
-        lock (_schemaGate)
-        {
-            if (_schema is null || _schema.IsFaulted || _schema.IsCanceled)
-            {
-                _schema = CreateSchemaAsync(cancellationToken);
-            }
-
-            return _schema;
-        }
-    }
-
-    private async Task CreateSchemaAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var command = new NpgsqlCommand(RunHistorySchema.Ddl, connection, transaction))
-        {
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-    }
+    public Task EnsureSchemaAsync(CancellationToken cancellationToken = default) =>
+        _schema.EnsureAsync(RunHistorySchema.Name, RunHistorySchema.DdlLock, RunHistorySchema.Ddl, cancellationToken);
 
     /// <summary>
     /// The trigger saw a batch-ready event and asked for an execution. Every delivery counts; the first one fixes when

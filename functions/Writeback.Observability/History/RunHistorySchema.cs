@@ -8,9 +8,11 @@ public static class RunHistorySchema
 {
     public const string Name = "writeback_runs";
 
-    /// <summary>Idempotent: every writer may run it on start, concurrently too (serialised by an advisory lock).</summary>
+    /// <summary>Serialises <see cref="Ddl"/> across writers.</summary>
+    public const string DdlLock = "writeback_runs:ddl";
+
+    /// <summary>Idempotent: every writer may run it on start, concurrently too (under <see cref="DdlLock"/>).</summary>
     public const string Ddl = """
-        SELECT pg_advisory_xact_lock(hashtextextended('writeback_runs:ddl', 0));
         CREATE SCHEMA IF NOT EXISTS writeback_runs;
         CREATE TABLE IF NOT EXISTS writeback_runs.batches (
             batch_id        text PRIMARY KEY,
