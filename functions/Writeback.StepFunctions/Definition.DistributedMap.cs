@@ -78,12 +78,6 @@ internal sealed class DistributedMapConfig
     public JsonPath? ToleratedFailurePercentagePath { get; init; }
 }
 
-internal sealed partial class StateNode
-{
-    /// <summary>Set when the Map runs its items as child executions (ProcessorConfig Mode DISTRIBUTED).</summary>
-    public DistributedMapConfig? Distributed { get; set; }
-}
-
 public sealed partial class StateMachineDefinition
 {
     /// <summary>The most child executions a Distributed Map runs at once, whatever MaxConcurrency says.</summary>
@@ -101,7 +95,7 @@ public sealed partial class StateMachineDefinition
     private static bool IsDistributed(JsonObject map) =>
         map["ItemProcessor"] is JsonObject processor && processor["ProcessorConfig"] is JsonObject config && Json.TryGetString(config["Mode"], out var mode) && mode == "DISTRIBUTED";
 
-    private void ParseDistributedMap(JsonObject obj, string where, StateNode state)
+    private void ParseDistributedMap(MapState state, JsonObject obj, string where)
     {
         var config = (JsonObject)((JsonObject)obj["ItemProcessor"]!)["ProcessorConfig"]!;
         var executionType = Str(config, "ExecutionType", where, false);
@@ -132,7 +126,7 @@ public sealed partial class StateMachineDefinition
         Exclusive(obj, where, "ToleratedFailurePercentage", "ToleratedFailurePercentagePath");
         Exclusive(obj, where, "ToleratedFailureCount", "ToleratedFailureCountPath");
 
-        var reader = obj["ItemReader"] is { } r ? ParseItemReader(r, $"{where}: ItemReader", state) : null;
+        var reader = obj["ItemReader"] is { } r ? ParseItemReader(r, $"{where}: ItemReader") : null;
         if (reader is not null && obj.ContainsKey("ItemsPath"))
         {
             _errors.Add($"{where}: ItemsPath and ItemReader are mutually exclusive; the items come from one or the other.");
@@ -143,17 +137,16 @@ public sealed partial class StateMachineDefinition
             Express = executionType == "EXPRESS",
             Label = label,
             ItemReader = reader,
-            ItemBatcher = obj["ItemBatcher"] is { } b ? ParseItemBatcher(b, $"{where}: ItemBatcher", state) : null,
-            ResultWriter = obj["ResultWriter"] is { } w ? ParseResultWriter(w, $"{where}: ResultWriter", state) : null,
+            ItemBatcher = obj["ItemBatcher"] is { } b ? ParseItemBatcher(b, $"{where}: ItemBatcher") : null,
+            ResultWriter = obj["ResultWriter"] is { } w ? ParseResultWriter(w, $"{where}: ResultWriter") : null,
             ToleratedFailureCount = count,
             ToleratedFailureCountPath = countPath,
             ToleratedFailurePercentage = percentage,
             ToleratedFailurePercentagePath = percentagePath,
         };
-        state.UsesContext |= percentagePath?.IsContext == true || countPath?.IsContext == true;
     }
 
-    private ItemReaderConfig? ParseItemReader(JsonNode node, string where, StateNode state)
+    private ItemReaderConfig? ParseItemReader(JsonNode node, string where)
     {
         if (node is not JsonObject obj)
         {
@@ -170,7 +163,7 @@ public sealed partial class StateMachineDefinition
             null => ItemReaderKind.GetObject,
             _ => Bad<ItemReaderKind>($"{where}: Resource '{resource}' is not arn:aws:states:::s3:getObject or arn:aws:states:::s3:listObjectsV2."),
         };
-        var parameters = obj["Parameters"] is JsonObject ? Template(obj, "Parameters", where, state) : null;
+        var parameters = obj["Parameters"] is JsonObject ? Template(obj, "Parameters", where) : null;
         if (parameters is null)
         {
             _errors.Add($"{where}: needs Parameters with Bucket and {(kind == ItemReaderKind.GetObject ? "Key" : "Prefix")}.");
@@ -229,7 +222,6 @@ public sealed partial class StateMachineDefinition
         };
         Exclusive(config, $"{where}: ReaderConfig", "MaxItems", "MaxItemsPath");
         var maxItemsPath = Path(config, "MaxItemsPath", where, definite: true);
-        state.UsesContext |= maxItemsPath?.IsContext == true;
         return parameters is null ? null : new ItemReaderConfig
         {
             Kind = kind,
@@ -243,7 +235,7 @@ public sealed partial class StateMachineDefinition
         };
     }
 
-    private ItemBatcherConfig? ParseItemBatcher(JsonNode node, string where, StateNode state)
+    private ItemBatcherConfig? ParseItemBatcher(JsonNode node, string where)
     {
         if (node is not JsonObject obj)
         {
@@ -266,18 +258,17 @@ public sealed partial class StateMachineDefinition
 
         var itemsPath = Path(obj, "MaxItemsPerBatchPath", where, definite: true);
         var bytesPath = Path(obj, "MaxInputBytesPerBatchPath", where, definite: true);
-        state.UsesContext |= itemsPath?.IsContext == true || bytesPath?.IsContext == true;
         return new ItemBatcherConfig
         {
             MaxItemsPerBatch = Bounded(obj, "MaxItemsPerBatch", where, 1, int.MaxValue),
             MaxItemsPerBatchPath = itemsPath,
             MaxInputBytesPerBatch = Bounded(obj, "MaxInputBytesPerBatch", where, 1, MaxBatchBytes),
             MaxInputBytesPerBatchPath = bytesPath,
-            BatchInput = obj["BatchInput"] is JsonObject ? Template(obj, "BatchInput", where, state) : null,
+            BatchInput = obj["BatchInput"] is JsonObject ? Template(obj, "BatchInput", where) : null,
         };
     }
 
-    private ResultWriterConfig? ParseResultWriter(JsonNode node, string where, StateNode state)
+    private ResultWriterConfig? ParseResultWriter(JsonNode node, string where)
     {
         if (node is not JsonObject obj)
         {
@@ -321,7 +312,7 @@ public sealed partial class StateMachineDefinition
 
         return new ResultWriterConfig
         {
-            Parameters = obj["Parameters"] is JsonObject ? Template(obj, "Parameters", where, state) : null,
+            Parameters = obj["Parameters"] is JsonObject ? Template(obj, "Parameters", where) : null,
             Transformation = transformation,
             Jsonl = outputType == "JSONL",
         };

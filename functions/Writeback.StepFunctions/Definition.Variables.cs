@@ -2,22 +2,6 @@ using System.Text.Json.Nodes;
 
 namespace Writeback.StepFunctions;
 
-/// <summary>The Assign fields of a state: its own, its Choice rules' and its catchers' (by index).</summary>
-internal sealed partial class StateNode
-{
-    public AssignTemplate? Assign { get; set; }
-
-    /// <summary>A Choice state's rules' Assign, one per rule (null where a rule has none).</summary>
-    public AssignTemplate?[] ChoiceAssigns { get; set; } = [];
-
-    /// <summary>The catchers' Assign, one per catcher (null where a catcher has none).</summary>
-    public AssignTemplate?[] CatchAssigns { get; set; } = [];
-
-    /// <summary>Every Assign of the state; all of them write the scope the state is in.</summary>
-    public IEnumerable<AssignTemplate> AllAssigns =>
-        new[] { Assign }.Concat(ChoiceAssigns).Concat(CatchAssigns).OfType<AssignTemplate>();
-}
-
 /// <summary>
 /// A compiled Assign: variable names and the values to give them. In a JSONPath state a value is written as in
 /// Parameters (keys ending in <c>.$</c> take a path or an intrinsic function); in a JSONata state any value may hold
@@ -113,16 +97,16 @@ public sealed partial class StateMachineDefinition
             state.Assign = AssignTemplate.Compile(assign, jsonata, where, _errors);
         }
 
-        if (state.Type == StateType.Choice && obj["Choices"] is JsonArray choices)
+        if (state is ChoiceState choice && obj["Choices"] is JsonArray choices)
         {
-            state.ChoiceAssigns = [.. choices.Select((c, i) => c is JsonObject rule && rule.TryGetPropertyValue("Assign", out var a)
+            choice.ChoiceAssigns = [.. choices.Select((c, i) => c is JsonObject rule && rule.TryGetPropertyValue("Assign", out var a)
                 ? AssignTemplate.Compile(a, jsonata, $"{where}: Choices[{i}]", _errors)
                 : null)];
         }
 
-        if (obj["Catch"] is JsonArray catchers)
+        if (state is RetryingState retrying && obj["Catch"] is JsonArray catchers)
         {
-            state.CatchAssigns = [.. catchers.Select((c, i) => c is JsonObject catcher && catcher.TryGetPropertyValue("Assign", out var a)
+            retrying.CatchAssigns = [.. catchers.Select((c, i) => c is JsonObject catcher && catcher.TryGetPropertyValue("Assign", out var a)
                 ? AssignTemplate.Compile(a, jsonata, $"{where}: Catch[{i}]", _errors)
                 : null)];
         }
@@ -150,7 +134,7 @@ public sealed partial class StateMachineDefinition
 
         foreach (var state in graph.States.Values)
         {
-            foreach (var inner in state.Branches.Append(state.Processor).OfType<StateGraph>())
+            foreach (var inner in state.InnerGraphs)
             {
                 CheckVariableScopes(inner, here);
             }

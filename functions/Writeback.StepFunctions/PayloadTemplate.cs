@@ -10,25 +10,20 @@ internal sealed class PayloadTemplate
 {
     private readonly Node _root;
 
-    private PayloadTemplate(Node root, bool usesContext)
+    private PayloadTemplate(Node root)
     {
         _root = root;
-        UsesContext = usesContext;
     }
-
-    public bool UsesContext { get; }
 
     /// <summary>Compiles <paramref name="template"/>, adding a message to <paramref name="errors"/> for each bad path or call.</summary>
     public static PayloadTemplate Compile(JsonNode? template, string where, List<string> errors)
     {
-        var usesContext = false;
-        var root = CompileNode(template, where, errors, ref usesContext);
-        return new PayloadTemplate(root, usesContext);
+        return new PayloadTemplate(CompileNode(template, where, errors));
     }
 
     public JsonNode? Evaluate(DataScope scope) => _root.Evaluate(scope);
 
-    private static Node CompileNode(JsonNode? node, string where, List<string> errors, ref bool usesContext)
+    private static Node CompileNode(JsonNode? node, string where, List<string> errors)
     {
         switch (node)
         {
@@ -52,7 +47,6 @@ internal sealed class PayloadTemplate
                             {
                                 var call = IntrinsicCall.Parse(expression);
                                 errors.AddRange(call.Validate().Select(e => $"{where}: field '{key}': {e}"));
-                                usesContext |= call.UsesContext;
                                 fields.Add((name, new CallNode(call)));
                             }
                             catch (FormatException e)
@@ -62,7 +56,6 @@ internal sealed class PayloadTemplate
                         }
                         else if (JsonPath.TryParse(expression, out var path, out var error))
                         {
-                            usesContext |= path.IsContext;
                             fields.Add((name, new PathNode(path, key)));
                         }
                         else
@@ -72,7 +65,7 @@ internal sealed class PayloadTemplate
                     }
                     else
                     {
-                        fields.Add((key, CompileNode(value, where, errors, ref usesContext)));
+                        fields.Add((key, CompileNode(value, where, errors)));
                     }
                 }
 
@@ -84,7 +77,7 @@ internal sealed class PayloadTemplate
                 var items = new List<Node>();
                 foreach (var item in array)
                 {
-                    items.Add(CompileNode(item, where, errors, ref usesContext));
+                    items.Add(CompileNode(item, where, errors));
                 }
 
                 return new ArrayNode([.. items]);

@@ -12,7 +12,7 @@ internal sealed partial class ExecutionRunner
     // A redrive continues the failed Map Run of the state it resumes at, once; a Retry of that state starts a new run.
     private bool _mapRunRedriveUsed;
 
-    private async Task<JsonNode?> RunDistributedMapAsync(StateNode state, JsonNode? effective, StateScope scope, Lane lane, CancellationToken ct)
+    private async Task<JsonNode?> RunDistributedMapAsync(MapState state, JsonNode? effective, StateScope scope, Lane lane, CancellationToken ct)
     {
         var config = state.Distributed!;
         var s3 = new LocalS3(_options.LocalS3Root);
@@ -22,13 +22,13 @@ internal sealed partial class ExecutionRunner
         {
             run = prior;
             run.Redriven(now);
-            _execution.Record(lane, "MapRunRedriven", new JsonObject { ["mapRunArn"] = run.Arn, ["redriveCount"] = run.RedriveCount });
+            _execution.Record(lane, HistoryEventTypes.MapRunRedriven, new JsonObject { ["mapRunArn"] = run.Arn, ["redriveCount"] = run.RedriveCount });
         }
         else
         {
             run = await NewMapRunAsync(state, config, effective, scope, s3, now, ct).ConfigureAwait(false);
             _engine.AddMapRun(run);
-            _execution.Record(lane, "MapRunStarted", new JsonObject { ["mapRunArn"] = run.Arn });
+            _execution.Record(lane, HistoryEventTypes.MapRunStarted, new JsonObject { ["mapRunArn"] = run.Arn });
         }
 
         var maxConcurrency = state.MaxConcurrencyPath is null ? state.MaxConcurrency : NonNegativeInt(scope, state.MaxConcurrencyPath, state);
@@ -63,11 +63,11 @@ internal sealed partial class ExecutionRunner
         run.Close(failure is null ? MapRunStatus.Succeeded : MapRunStatus.Failed, Time.GetUtcNow());
         if (failure is not null)
         {
-            _execution.Record(lane, "MapRunFailed", ErrorDetails(failure.Error, failure.Cause), force: true);
+            _execution.Record(lane, HistoryEventTypes.MapRunFailed, ErrorDetails(failure.Error, failure.Cause), force: true);
             throw failure;
         }
 
-        _execution.Record(lane, "MapRunSucceeded", null);
+        _execution.Record(lane, HistoryEventTypes.MapRunSucceeded, null);
         return output;
     }
 
@@ -82,7 +82,7 @@ internal sealed partial class ExecutionRunner
         return _engine.LatestMapRun(_execution.Arn, state.Name) is { Status: MapRunStatus.Failed or MapRunStatus.Aborted } run ? run : null;
     }
 
-    private async Task<MapRun> NewMapRunAsync(StateNode state, DistributedMapConfig config, JsonNode? effective, StateScope scope, LocalS3 s3, DateTimeOffset now, CancellationToken ct)
+    private async Task<MapRun> NewMapRunAsync(MapState state, DistributedMapConfig config, JsonNode? effective, StateScope scope, LocalS3 s3, DateTimeOffset now, CancellationToken ct)
     {
         JsonArray items;
         if (config.ItemReader is { } reader)

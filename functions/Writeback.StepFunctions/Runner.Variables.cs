@@ -36,11 +36,11 @@ internal sealed partial class ExecutionRunner
     /// A matching rule's own Assign (none if it has none); the state's Assign is for when no rule matched and Default is
     /// taken, as on the service (and in LocalStack, which is tested against it).
     /// </summary>
-    private static AssignTemplate? ChoiceAssign(StateNode state, int rule) =>
+    private static AssignTemplate? ChoiceAssign(ChoiceState state, int rule) =>
         rule < 0 ? state.Assign : rule < state.ChoiceAssigns.Length ? state.ChoiceAssigns[rule] : null;
 
     /// <summary>A matching catcher's Assign (or none, undoing what the failed attempt staged), with the error output as its data.</summary>
-    private void StageCatchAssign(StateNode state, Catcher catcher, JsonNode? input, JsonObject errorOutput, DateTimeOffset entered)
+    private void StageCatchAssign(RetryingState state, Catcher catcher, JsonNode? input, JsonObject errorOutput, DateTimeOffset entered)
     {
         var index = Array.IndexOf(state.Catch, catcher);
         var assign = index >= 0 && index < state.CatchAssigns.Length ? state.CatchAssigns[index] : null;
