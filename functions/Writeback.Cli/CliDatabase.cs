@@ -73,9 +73,9 @@ internal static class CliDatabase
         var where = Where(connectionString);
         return exception switch
         {
-            PostgresException { SqlState: "28P01" or "28000" } => $"PostgreSQL at {where} refused the login ({Reason(exception)}); check the user and password in WRITEBACK_PG.",
-            PostgresException { SqlState: "3D000" } => $"PostgreSQL at {where} has no such database; create it or name another in WRITEBACK_PG.",
-            PostgresException { SqlState: "57P03" or "57P01" or "57P02" or "53300" } => $"PostgreSQL at {where} is not accepting connections now ({Reason(exception)}); try again in a moment.",
+            PostgresException { SqlState: PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification } => $"PostgreSQL at {where} refused the login ({Reason(exception)}); check the user and password in WRITEBACK_PG.",
+            PostgresException { SqlState: PostgresErrorCodes.InvalidCatalogName } => $"PostgreSQL at {where} has no such database; create it or name another in WRITEBACK_PG.",
+            PostgresException { SqlState: PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.TooManyConnections } => $"PostgreSQL at {where} is not accepting connections now ({Reason(exception)}); try again in a moment.",
             PostgresException => null,
             NpgsqlException { InnerException: SocketException socket } => $"cannot reach PostgreSQL at {where} ({Reason(socket)}); {NextStep}.",
             NpgsqlException { InnerException: TimeoutException } => $"PostgreSQL at {where} did not answer in time; {NextStep}.",

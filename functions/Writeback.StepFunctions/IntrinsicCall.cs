@@ -92,8 +92,6 @@ internal sealed partial class IntrinsicCall
         }
     }
 
-    internal bool UsesContext => Args.Any(a => a is PathArg { Path.IsContext: true } || (a is CallArg c && c.Call.UsesContext));
-
     private abstract class Arg
     {
         public abstract JsonNode? Evaluate(DataScope scope);
