@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Writeback.Core.Storage;
-using Writeback.Lambda;
-using Writeback.Observability.History;
-using Writeback.Observability.Recording;
+using Writeback.Functions;
+using Writeback.History;
+using Writeback.History.Recording;
 using Writeback.StepFunctions;
 using Writeback.Steps;
 

@@ -72,7 +72,7 @@ public sealed record AggregateTimings(TimeSpan Query, TimeSpan Write, TimeSpan P
 public sealed class AggregateRunner(IBatchExporter exporter, IBatchPublisher? publisher)
 {
     /// <summary>Spans under the same source name the AWS side uses, so one exporter configuration covers both.</summary>
-    private static readonly ActivitySource Source = new(Writeback.Observability.Telemetry.WritebackActivity.SourceName);
+    private static readonly ActivitySource Source = new(Writeback.Telemetry.WritebackActivity.SourceName);
 
     private static readonly HttpClient SharedHttp = new() { Timeout = TimeSpan.FromSeconds(100) };
 

@@ -1,5 +1,5 @@
 using Writeback.Aggregate.Http;
-using Writeback.Observability.Telemetry;
+using Writeback.Telemetry;
 
 // Spans go to OTLP or the console when the standard OTEL_* variables say so; otherwise nothing is exported.
 using var tracing = TelemetrySetup.Start("writeback-aggregate");

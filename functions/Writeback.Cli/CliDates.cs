@@ -1,7 +1,7 @@
 using System.Globalization;
 using Writeback.Cli.Local;
 using Writeback.Core.Contracts;
-using Writeback.Observability.Slo;
+using Writeback.Slo;
 
 namespace Writeback.Cli;
 

@@ -142,7 +142,7 @@ internal static class DemoCommand
         o.WriteLine();
         foreach (var slo in await SloCommand.CheckAsync(connectionString, cancellationToken))
         {
-            o.WriteLine($"SLO  {slo.Evaluation.Dataset}: {Writeback.Observability.Slo.SloStates.Name(slo.Evaluation.State)} — {slo.Evaluation.Detail}");
+            o.WriteLine($"SLO  {slo.Evaluation.Dataset}: {Writeback.Slo.SloStates.Name(slo.Evaluation.State)} — {slo.Evaluation.Detail}");
         }
 
         o.WriteLine("     (./writeback status shows every batch's steps; ./writeback report --out report.html draws the timeline)");

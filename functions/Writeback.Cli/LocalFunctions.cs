@@ -1,5 +1,5 @@
 using Writeback.Core.Storage;
-using Writeback.Lambda;
+using Writeback.Functions;
 using Writeback.Steps;
 
 namespace Writeback.Cli;
@@ -19,9 +19,9 @@ internal static class LocalFunctions
         }
 
         // Every step records itself in run history, as in the Lambda host: the handlers know nothing of it.
-        return Writeback.Observability.Recording.RecordingFunctionHandler.WrapAll(
+        return Writeback.History.Recording.RecordingFunctionHandler.WrapAll(
             StepHandlers.Create(new StepOptions(connectionString, TargetsDirectory(), sources)),
-            new Writeback.Observability.History.RunHistory(connectionString));
+            new Writeback.History.RunHistory(connectionString));
     }
 
     /// <summary>The targets folder the writers were given (WRITEBACK_TARGETS), else the project's.</summary>

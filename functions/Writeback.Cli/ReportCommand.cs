@@ -1,9 +1,9 @@
 using System.CommandLine;
 using Writeback.Cli.Local;
 using Writeback.Core.Contracts;
-using Writeback.Observability.History;
-using Writeback.Observability.Report;
-using Writeback.Observability.Slo;
+using Writeback.History;
+using Writeback.Report;
+using Writeback.Slo;
 
 namespace Writeback.Cli;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Writeback.Cli.Local;
 using Writeback.Core.Engine;
-using Writeback.Observability.History;
+using Writeback.History;
 
 namespace Writeback.Cli;
 

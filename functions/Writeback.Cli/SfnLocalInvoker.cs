@@ -1,4 +1,4 @@
-using Writeback.Lambda;
+using Writeback.Functions;
 using Writeback.StepFunctions;
 
 namespace Writeback.Cli;

@@ -1,10 +1,11 @@
 using System.CommandLine;
+using Writeback.Aws.Sns;
 using Writeback.Cli.Local;
 using Writeback.Core.Contracts;
-using Writeback.Observability.Alerts;
-using Writeback.Observability.History;
-using Writeback.Observability.Slo;
-using Writeback.Observability.Telemetry;
+using Writeback.History;
+using Writeback.Slo;
+using Writeback.Slo.Alerts;
+using Writeback.Telemetry;
 
 namespace Writeback.Cli;
 
@@ -56,6 +57,6 @@ internal static class SloCommand
     public static SloMonitor Monitor(RunHistory history, HttpClient http)
     {
         var log = StructuredLog.ToFile(Path.Combine(ProjectPaths.State, "alerts.jsonl"));
-        return new SloMonitor(history, new SloEvaluator(history, SloOptions.FromEnvironment()), AlertSinks.FromEnvironment(http, log), log, sweepStuckBatches: true);
+        return new SloMonitor(history, new SloEvaluator(history, SloOptions.FromEnvironment()), AlertSinks.FromEnvironment(http, log, SnsAlertSink.FromEnvironment(http)), log, sweepStuckBatches: true);
     }
 }

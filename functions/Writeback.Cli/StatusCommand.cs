@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using Writeback.Cli.Local;
 using Writeback.Core.Contracts;
-using Writeback.Observability.History;
-using Writeback.Observability.Slo;
-using HistorySteps = Writeback.Observability.History.Steps;
+using Writeback.History;
+using Writeback.Slo;
+using HistorySteps = Writeback.History.Steps;
 
 namespace Writeback.Cli;
 

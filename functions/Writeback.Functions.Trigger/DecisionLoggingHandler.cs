@@ -1,6 +1,5 @@
 using System.Text.Json;
-using Writeback.Lambda;
-using Writeback.Observability.Telemetry;
+using Writeback.Telemetry;
 using Writeback.Trigger.Http;
 
 namespace Writeback.Functions.Trigger;

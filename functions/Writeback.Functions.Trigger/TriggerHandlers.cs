@@ -1,6 +1,5 @@
 using Writeback.Core.Storage;
-using Writeback.Lambda;
-using Writeback.Observability.Telemetry;
+using Writeback.Telemetry;
 using Writeback.Trigger;
 
 namespace Writeback.Functions.Trigger;

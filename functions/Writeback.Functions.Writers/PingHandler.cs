@@ -1,4 +1,3 @@
-using Writeback.Lambda;
 
 namespace Writeback.Functions.Writers;
 

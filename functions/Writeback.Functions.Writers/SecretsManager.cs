@@ -1,10 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Amazon;
 using Amazon.Runtime;
-using Amazon.Runtime.Credentials;
-
-using Writeback.Lambda.Aws;
+using Writeback.Aws;
 
 namespace Writeback.Functions.Writers;
 
@@ -14,43 +11,28 @@ public sealed record DatabaseLogin(
     [property: JsonPropertyName("password")] string Password);
 
 /// <summary>
-/// GetSecretValue over the awsJson1.1 protocol, signed with AWSSDK.Core's SigV4 signer. The service SDK
+/// GetSecretValue over the awsJson1.1 protocol, through <see cref="AwsServiceClient"/>. The service SDK
 /// (AWSSDK.SecretsManager) is not available here and the call is one POST per cold start.
 /// </summary>
 public sealed class SecretsManagerClient(HttpClient http, string region, AWSCredentials? credentials = null, Uri? endpoint = null)
 {
-    private const string ContentType = "application/x-amz-json-1.1";
     private const string Target = "secretsmanager.GetSecretValue";
 
-    private readonly Uri _endpoint = endpoint ?? new Uri($"https://secretsmanager.{region}.amazonaws.com/");
+    private readonly AwsServiceClient _secrets = new(
+        http,
+        new AwsServiceOptions { Service = "secretsmanager", Region = region, Endpoint = endpoint, Credentials = credentials });
 
     public async Task<string> GetSecretStringAsync(string secretId, CancellationToken cancellationToken)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(new GetSecretValueRequest(secretId), SecretsJson.Default.GetSecretValueRequest);
-        using var request = await AwsSignedPost.CreateAsync(
-            new AwsSignedPostRequest
-            {
-                Endpoint = _endpoint,
-                Service = "secretsmanager",
-                Region = RegionEndpoint.GetBySystemName(region),
-                // In Lambda the resolver reads the function role's temporary credentials from the environment.
-                Credentials = credentials ?? DefaultAWSCredentialsIdentityResolver.GetCredentials(null),
-                ContentType = ContentType,
-                Target = Target,
-                Body = body,
-                SignedAt = DateTimeOffset.UtcNow,
-            },
-            cancellationToken);
-
-        using var response = await http.SendAsync(request, cancellationToken);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (!response.IsSuccessStatusCode)
+        var response = await _secrets.PostAsync("Secrets Manager GetSecretValue", AwsRequest.Json11(Target, body), cancellationToken);
+        if (!response.IsSuccess)
         {
-            // The error body names the type (AccessDeniedException, ResourceNotFoundException) and never the secret.
-            throw new InvalidOperationException($"Secrets Manager GetSecretValue answered {(int)response.StatusCode}: {text}");
+            // The error names the type (AccessDeniedException, ResourceNotFoundException) and never the secret; init fails.
+            throw new InvalidOperationException(response.Fault().Message);
         }
 
-        var result = JsonSerializer.Deserialize(text, SecretsJson.Default.GetSecretValueResponse);
+        var result = JsonSerializer.Deserialize(response.Text, SecretsJson.Default.GetSecretValueResponse);
         return result?.SecretString
             ?? throw new InvalidOperationException($"Secret {secretId} has no SecretString (binary secrets are not supported).");
     }

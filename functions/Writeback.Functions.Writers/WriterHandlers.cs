@@ -1,12 +1,12 @@
 using Npgsql;
+using Writeback.Aws.Sns;
 using Writeback.Core.Loading;
 using Writeback.Core.Storage;
-using Writeback.Lambda;
-using Writeback.Observability;
-using Writeback.Observability.History;
-using Writeback.Observability.Recording;
-using Writeback.Observability.Telemetry;
+using Writeback.History;
+using Writeback.History.Recording;
+using Writeback.Slo;
 using Writeback.Steps;
+using Writeback.Telemetry;
 
 namespace Writeback.Functions.Writers;
 
@@ -75,7 +75,7 @@ public static class WriterHandlers
         // Every step records itself in run history (the handlers know nothing of it), as the local engine's do.
         return [
             .. RecordingFunctionHandler.WrapAll(StepHandlers.Create(StepHandlers.CreateEngine(steps, dataSource)), history, StructuredLog.Stdout),
-            SloCheckFunction.FromEnvironment(alertHttp, history, steps.TargetsDirectory),
+            SloCheckFunction.FromEnvironment(alertHttp, history, steps.TargetsDirectory, SnsAlertSink.FromEnvironment(alertHttp)),
             new PingHandler(),
         ];
     }

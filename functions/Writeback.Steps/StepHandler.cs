@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Writeback.Core;
 using Writeback.Core.Engine;
-using Writeback.Lambda;
+using Writeback.Functions;
 
 namespace Writeback.Steps;
 

@@ -3,7 +3,7 @@ using Writeback.Core.Contracts;
 using Writeback.Core.Engine;
 using Writeback.Core.Loading;
 using Writeback.Core.Storage;
-using Writeback.Lambda;
+using Writeback.Functions;
 
 namespace Writeback.Steps;
 

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Writeback.Core;
 using Writeback.Core.Storage;
-using Writeback.Lambda;
+using Writeback.Functions;
 using Writeback.Trigger.Auth;
 using Writeback.Trigger.Events;
 using Writeback.Trigger.Executions;

@@ -1,5 +1,5 @@
 using Writeback.Core.Contracts;
-using Writeback.Observability.Slo;
+using Writeback.Slo;
 
 namespace Writeback.Cli.Tests;
 

@@ -1,5 +1,5 @@
 using Npgsql;
-using Writeback.Observability.History;
+using Writeback.History;
 using Writeback.Testing;
 
 namespace Writeback.Cli.Tests;

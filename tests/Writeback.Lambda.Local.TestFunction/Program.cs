@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Writeback.Lambda;
+using Writeback.Functions;
 using Writeback.Lambda.Runtime;
 
 return await LambdaBootstrap.RunAsync(

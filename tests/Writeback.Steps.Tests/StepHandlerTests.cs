@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Writeback.Core.Contracts;
 using Writeback.Core.Tests.Support;
-using Writeback.Lambda;
+using Writeback.Functions;
 using Writeback.Testing;
 using static Writeback.Core.Tests.Support.TestBatches;
 

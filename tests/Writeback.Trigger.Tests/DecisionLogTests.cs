@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
+using Writeback.Functions;
 using Writeback.Functions.Trigger;
-using Writeback.Lambda;
-using Writeback.Observability.Telemetry;
+using Writeback.Telemetry;
 
 namespace Writeback.Trigger.Tests;
 

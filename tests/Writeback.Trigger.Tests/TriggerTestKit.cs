@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Writeback.Core.Contracts;
 using Writeback.Core.Storage;
-using Writeback.Lambda;
+using Writeback.Functions;
 using Writeback.Trigger.Auth;
 using Writeback.Trigger.Events;
 using Writeback.Trigger.Executions;

@@ -1,4 +1,4 @@
-using Writeback.Observability.Recording;
+using Writeback.History.Recording;
 using Writeback.Trigger.Executions;
 
 namespace Writeback.Cli.Local;

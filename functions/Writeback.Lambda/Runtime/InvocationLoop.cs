@@ -1,3 +1,5 @@
+using Writeback.Functions;
+
 namespace Writeback.Lambda.Runtime;
 
 /// <summary>next → invoke → response or error, one invocation at a time, as the Runtime API requires.</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Writeback.Functions;
 
 namespace Writeback.Lambda.Runtime;
 

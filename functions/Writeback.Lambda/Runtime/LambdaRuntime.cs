@@ -1,3 +1,5 @@
+using Writeback.Functions;
+
 namespace Writeback.Lambda.Runtime;
 
 /// <summary>Where the runtime finds the Runtime API and which handler it hosts.</summary>

@@ -168,6 +168,3 @@ internal sealed record DescribeExecutionResponse(
     [property: JsonPropertyName("executionArn")] string? ExecutionArn,
     [property: JsonPropertyName("status")] string? Status);
 
-internal sealed record AwsJsonError(
-    [property: JsonPropertyName("__type")] string? Type,
-    [property: JsonPropertyName("message")] string? Message);

@@ -1,12 +1,8 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
-using Amazon;
 using Amazon.Runtime;
-using Amazon.Runtime.Credentials;
+using Writeback.Aws;
 using Writeback.Trigger.Http;
-
-using Writeback.Lambda.Aws;
 
 namespace Writeback.Trigger.Executions;
 
@@ -26,44 +22,27 @@ public sealed record StepFunctionsOptions
     /// <summary>The AWS SDKs' service-specific endpoint override for Step Functions (service id "SFN").</summary>
     public const string ServiceEndpointVariable = "AWS_ENDPOINT_URL_SFN";
 
-    /// <summary>The AWS SDKs' endpoint override for every service; the service-specific one wins.</summary>
-    public const string GlobalEndpointVariable = "AWS_ENDPOINT_URL";
-
-    /// <summary>"true" makes the SDKs ignore both overrides, and so does this client.</summary>
-    public const string IgnoreEndpointsVariable = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
-
     /// <summary>
     /// Options from an environment the way the AWS SDKs read it: the endpoint from <see cref="ServiceEndpointVariable"/>
-    /// or <see cref="GlobalEndpointVariable"/> (the regional endpoint when neither is set), keys from
+    /// or AWS_ENDPOINT_URL (the regional endpoint when neither is set), keys from
     /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN when both keys are there, else the SDK's chain.
     /// The cloud trigger and the one in <c>writeback serve</c> are built by this one method; only the values differ.
     /// </summary>
-    public static StepFunctionsOptions FromEnvironment(Func<string, string?> get, string stateMachineArn, string region)
+    public static StepFunctionsOptions FromEnvironment(Func<string, string?> get, string stateMachineArn, string region) => new()
     {
-        ArgumentNullException.ThrowIfNull(get);
-        Uri? endpoint = null;
-        var url = get(ServiceEndpointVariable) is { Length: > 0 } service ? service : get(GlobalEndpointVariable);
-        if (url is { Length: > 0 } && !string.Equals(get(IgnoreEndpointsVariable), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            endpoint = Uri.TryCreate(url, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https"
-                ? parsed
-                : throw new InvalidOperationException($"The Step Functions endpoint override '{url}' is not an http(s) URL.");
-        }
-
-        AWSCredentials? credentials = get("AWS_ACCESS_KEY_ID") is { Length: > 0 } key && get("AWS_SECRET_ACCESS_KEY") is { Length: > 0 } secret
-            ? get("AWS_SESSION_TOKEN") is { Length: > 0 } token ? new SessionAWSCredentials(key, secret, token) : new BasicAWSCredentials(key, secret)
-            : null;
-        return new StepFunctionsOptions { StateMachineArn = stateMachineArn, Region = region, Endpoint = endpoint, Credentials = credentials };
-    }
+        StateMachineArn = stateMachineArn,
+        Region = region,
+        Endpoint = AwsEnvironment.Endpoint(get, ServiceEndpointVariable, "Step Functions"),
+        Credentials = AwsEnvironment.Credentials(get),
+    };
 }
 
 /// <summary>
-/// StartExecution and DescribeExecution over the awsJson1.0 protocol, signed with AWSSDK.Core's SigV4 signer
+/// StartExecution and DescribeExecution over the awsJson1.0 protocol, through <see cref="AwsServiceClient"/>
 /// (AWSSDK.StepFunctions is not available here, and each call is one POST).
 /// </summary>
 public sealed class StepFunctionsExecutionStarter : IExecutionStarter
 {
-    private const string ContentType = "application/x-amz-json-1.0";
     private const string StartTarget = "AWSStepFunctions.StartExecution";
     private const string DescribeTarget = "AWSStepFunctions.DescribeExecution";
 
@@ -71,24 +50,19 @@ public sealed class StepFunctionsExecutionStarter : IExecutionStarter
     /// this before our request means the execution was already running.</summary>
     private static readonly TimeSpan RecentStart = TimeSpan.FromSeconds(5);
 
-    private readonly HttpClient _http;
+    private readonly AwsServiceClient _states;
     private readonly StepFunctionsOptions _options;
-    private readonly Uri _endpoint;
-    private readonly RegionEndpoint _region;
     private readonly TimeProvider _time;
-    private readonly Lazy<AWSCredentials> _credentials;
 
     public StepFunctionsExecutionStarter(HttpClient http, StepFunctionsOptions options, TimeProvider? time = null)
     {
-        ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(options);
-        _http = http;
         _options = options;
-        _region = RegionEndpoint.GetBySystemName(options.Region);
-        _endpoint = options.Endpoint ?? new Uri($"https://states.{options.Region}.amazonaws.com/");
         _time = time ?? TimeProvider.System;
-        _credentials = new Lazy<AWSCredentials>(
-            () => options.Credentials ?? DefaultAWSCredentialsIdentityResolver.GetCredentials(null));
+        _states = new AwsServiceClient(
+            http,
+            new AwsServiceOptions { Service = "states", Region = options.Region, Endpoint = options.Endpoint, Credentials = options.Credentials },
+            _time);
     }
 
     public async Task<ExecutionStartResult> StartAsync(string name, string inputJson, CancellationToken cancellationToken)
@@ -98,42 +72,40 @@ public sealed class StepFunctionsExecutionStarter : IExecutionStarter
             new StartExecutionRequest(_options.StateMachineArn, name, inputJson, traceHeader is { Length: > 0 and <= 256 } ? traceHeader : null),
             StepFunctionsJson.Default.StartExecutionRequest);
         var sentAt = _time.GetUtcNow();
-        var (status, text) = await SendAsync(StartTarget, "StartExecution", body, sentAt, cancellationToken);
-        if (status == HttpStatusCode.OK)
+        var response = await SendAsync("StartExecution", AwsRequest.Json10(StartTarget, body), sentAt, cancellationToken);
+        if (response.Status == HttpStatusCode.OK)
         {
-            var started = Parse(text, StepFunctionsJson.Default.StartExecutionResponse);
+            var started = Parse(response.Text, StepFunctionsJson.Default.StartExecutionResponse);
             var startDate = started?.StartDate is { } seconds ? DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000)) : sentAt;
             var outcome = startDate < sentAt - RecentStart ? ExecutionStartOutcome.AlreadyRunning : ExecutionStartOutcome.Started;
             return new ExecutionStartResult(outcome, started?.ExecutionArn);
         }
 
-        var (type, message) = Error(text);
-        if (type == "ExecutionAlreadyExists")
+        if (response.Error().Type == "ExecutionAlreadyExists")
         {
             return new ExecutionStartResult(ExecutionStartOutcome.AlreadyExists, ExecutionArn(name));
         }
 
-        throw Fault("StartExecution", status, type, message);
+        throw Fault(response);
     }
 
     public async Task<ExecutionState?> DescribeAsync(string name, CancellationToken cancellationToken)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(new DescribeExecutionRequest(ExecutionArn(name)), StepFunctionsJson.Default.DescribeExecutionRequest);
-        var (status, text) = await SendAsync(DescribeTarget, "DescribeExecution", body, _time.GetUtcNow(), cancellationToken);
-        if (status == HttpStatusCode.OK)
+        var response = await SendAsync("DescribeExecution", AwsRequest.Json10(DescribeTarget, body), _time.GetUtcNow(), cancellationToken);
+        if (response.Status == HttpStatusCode.OK)
         {
-            var described = Parse(text, StepFunctionsJson.Default.DescribeExecutionResponse);
+            var described = Parse(response.Text, StepFunctionsJson.Default.DescribeExecutionResponse);
             return ExecutionStates.Parse(described?.Status)
                 ?? throw new ExecutionStartException($"DescribeExecution answered status '{described?.Status}', which this trigger does not know.", transient: false);
         }
 
-        var (type, message) = Error(text);
-        if (type == "ExecutionDoesNotExist")
+        if (response.Error().Type == "ExecutionDoesNotExist")
         {
             return null;
         }
 
-        throw Fault("DescribeExecution", status, type, message);
+        throw Fault(response);
     }
 
     /// <summary>
@@ -152,63 +124,23 @@ public sealed class StepFunctionsExecutionStarter : IExecutionStarter
         return $"{_options.StateMachineArn[..at]}:execution:{_options.StateMachineArn[(at + marker.Length)..]}:{name}";
     }
 
-    private async Task<(HttpStatusCode Status, string Text)> SendAsync(string target, string operation, byte[] body, DateTimeOffset signedAt, CancellationToken cancellationToken)
+    private async Task<AwsResponse> SendAsync(string operation, AwsRequest request, DateTimeOffset signedAt, CancellationToken cancellationToken)
     {
-        HttpResponseMessage response;
         try
         {
-            using var request = await SignedRequestAsync(target, body, signedAt, cancellationToken);
-            response = await _http.SendAsync(request, cancellationToken);
+            return await _states.PostAsync(operation, request, cancellationToken, signedAt);
         }
-        catch (HttpRequestException ex)
+        catch (AwsCallException e)
         {
-            throw new ExecutionStartException($"{operation} could not be sent: {ex.Message}", transient: true, ex);
-        }
-        catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new ExecutionStartException($"{operation} timed out.", transient: true, ex);
-        }
-        catch (AmazonClientException ex)
-        {
-            throw new ExecutionStartException($"No AWS credentials to sign {operation}: {ex.Message}", transient: false, ex);
-        }
-
-        using (response)
-        {
-            return (response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+            throw new ExecutionStartException(e.Message, e.Transient, e);
         }
     }
 
-    /// <summary>The error's short name (<c>__type</c> after the last '#') and message.</summary>
-    private static (string Type, string? Message) Error(string text)
+    private static ExecutionStartException Fault(AwsResponse response)
     {
-        var error = Parse(text, StepFunctionsJson.Default.AwsJsonError);
-        var type = error?.Type is { } t ? t[(t.LastIndexOf('#') + 1)..] : "";
-        return (type, error?.Message ?? text);
+        var fault = response.Fault();
+        return new ExecutionStartException(fault.Message, fault.Transient);
     }
-
-    private static ExecutionStartException Fault(string operation, HttpStatusCode status, string type, string? message)
-    {
-        var transient = (int)status >= 500
-            || status == HttpStatusCode.TooManyRequests
-            || type is "ThrottlingException" or "ServiceUnavailable" or "InternalFailure" or "RequestTimeout";
-        return new ExecutionStartException($"{operation} answered {(int)status} {type}: {message}", transient);
-    }
-
-    private Task<HttpRequestMessage> SignedRequestAsync(string target, byte[] body, DateTimeOffset signedAt, CancellationToken cancellationToken) =>
-        AwsSignedPost.CreateAsync(
-            new AwsSignedPostRequest
-            {
-                Endpoint = _endpoint,
-                Service = "states",
-                Region = _region,
-                Credentials = _credentials.Value,
-                ContentType = ContentType,
-                Target = target,
-                Body = body,
-                SignedAt = signedAt,
-            },
-            cancellationToken);
 
     private static T? Parse<T>(string text, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
     {

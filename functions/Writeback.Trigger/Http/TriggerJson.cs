@@ -97,7 +97,6 @@ public sealed partial class TriggerJson : JsonSerializerContext;
 [JsonSerializable(typeof(StartExecutionResponse))]
 [JsonSerializable(typeof(DescribeExecutionRequest))]
 [JsonSerializable(typeof(DescribeExecutionResponse))]
-[JsonSerializable(typeof(AwsJsonError))]
 internal sealed partial class StepFunctionsJson : JsonSerializerContext;
 
 /// <summary>The execution input: written with every field present and in a fixed order, so a redelivered event produces

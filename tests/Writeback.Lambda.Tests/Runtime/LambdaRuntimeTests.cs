@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Writeback.Functions;
 using Writeback.Lambda.Runtime;
 
 namespace Writeback.Lambda.Tests.Runtime;

@@ -1,10 +1,11 @@
 using System.Text.Json;
 using Amazon.Runtime;
 using Microsoft.Extensions.Time.Testing;
-using Writeback.Observability.Alerts;
-using Writeback.Observability.Slo;
-using Writeback.Observability.Telemetry;
+using Writeback.Aws.Sns;
 using Writeback.Observability.Tests.Support;
+using Writeback.Slo;
+using Writeback.Slo.Alerts;
+using Writeback.Telemetry;
 
 namespace Writeback.Observability.Tests.Alerts;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
-using Writeback.Observability.History;
+using Writeback.History;
 using Writeback.Observability.Tests.Support;
 using Writeback.Testing;
 

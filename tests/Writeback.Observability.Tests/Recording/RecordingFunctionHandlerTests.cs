@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
-using Writeback.Lambda;
-using Writeback.Observability.History;
-using Writeback.Observability.Recording;
+using Writeback.Functions;
+using Writeback.History;
+using Writeback.History.Recording;
 using Writeback.Observability.Tests.Support;
 using Writeback.Testing;
 

@@ -1,10 +1,10 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Time.Testing;
 using Writeback.Core.Contracts;
-using Writeback.Observability.History;
-using Writeback.Observability.Report;
-using Writeback.Observability.Slo;
+using Writeback.History;
 using Writeback.Observability.Tests.Support;
+using Writeback.Report;
+using Writeback.Slo;
 using Writeback.Testing;
 
 namespace Writeback.Observability.Tests.Report;

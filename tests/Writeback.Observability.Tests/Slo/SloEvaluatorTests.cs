@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Time.Testing;
 using Writeback.Core.Contracts;
-using Writeback.Observability.History;
-using Writeback.Observability.Slo;
+using Writeback.History;
 using Writeback.Observability.Tests.Support;
+using Writeback.Slo;
 using Writeback.Testing;
 
 namespace Writeback.Observability.Tests.Slo;

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Time.Testing;
 using Writeback.Core.Contracts;
-using Writeback.Observability.Alerts;
-using Writeback.Observability.History;
-using Writeback.Observability.Slo;
+using Writeback.History;
 using Writeback.Observability.Tests.Support;
+using Writeback.Slo;
+using Writeback.Slo.Alerts;
 using Writeback.Testing;
 
 namespace Writeback.Observability.Tests.Slo;

@@ -1,4 +1,4 @@
-using Writeback.Observability.Alerts;
+using Writeback.Slo.Alerts;
 
 namespace Writeback.Observability.Tests.Support;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
-using Writeback.Lambda;
+using Writeback.Functions;
 
 namespace Writeback.Observability.Tests.Support;
 

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
-using Writeback.Lambda;
-using Writeback.Observability.History;
-using Writeback.Observability.Recording;
-using Writeback.Observability.Telemetry;
+using Writeback.Functions;
+using Writeback.History;
+using Writeback.History.Recording;
 using Writeback.Observability.Tests.Support;
+using Writeback.Telemetry;
 using Writeback.Testing;
 
 namespace Writeback.Observability.Tests.Telemetry;

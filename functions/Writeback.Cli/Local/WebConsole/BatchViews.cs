@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
-using Writeback.Observability.History;
-using Writeback.Observability.Slo;
-using HistorySteps = Writeback.Observability.History.Steps;
+using Writeback.History;
+using Writeback.Slo;
+using HistorySteps = Writeback.History.Steps;
 
 namespace Writeback.Cli.Local.WebConsole;
 
