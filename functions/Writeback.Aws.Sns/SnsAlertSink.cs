@@ -49,8 +49,8 @@ public sealed class SnsAlertSink : IAlertSink
     }
 
     /// <summary>The sink the AWS hosts add when <see cref="SnsOptions.TopicArnVariable"/> is set; null when it is not.</summary>
-    public static SnsAlertSink? FromEnvironment(HttpClient http, TimeProvider? time = null) =>
-        Environment.GetEnvironmentVariable(SnsOptions.TopicArnVariable) is { Length: > 0 } topic
+    public static SnsAlertSink? FromEnvironment(HttpClient http, Func<string, string?> get, TimeProvider? time = null) =>
+        (get ?? throw new ArgumentNullException(nameof(get)))(SnsOptions.TopicArnVariable) is { Length: > 0 } topic
             ? new SnsAlertSink(http, new SnsOptions { TopicArn = topic }, time)
             : null;
 

@@ -29,7 +29,7 @@ internal static class ReportCommand
             await using var history = new RunHistory(connectionString);
             var targets = SloTarget.From(TargetCatalog.FromDirectory(ProjectPaths.Targets));
             var path = Path.GetFullPath(parse.GetValue(output)!);
-            var model = await ReportBuilder.BuildAsync(history, targets, SloOptions.FromEnvironment(), Math.Max(1, parse.GetValue(runs)),
+            var model = await ReportBuilder.BuildAsync(history, targets, SloOptions.FromEnvironment(Environment.GetEnvironmentVariable), Math.Max(1, parse.GetValue(runs)),
                 HistoryLink(parse.GetValue(historyUrl), Path.GetDirectoryName(path)!), cancellationToken);
             await File.WriteAllTextAsync(path, HtmlReport.Render(model), cancellationToken);
             Console.Out.WriteLine(path);

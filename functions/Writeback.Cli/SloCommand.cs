@@ -47,7 +47,7 @@ internal static class SloCommand
         await using var history = new RunHistory(connectionString);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
         var results = await Monitor(history, http).CheckAsync(Targets, cancellationToken);
-        await history.PurgeAsync(RunHistoryOptions.FromEnvironment().Retention, cancellationToken);
+        await history.PurgeAsync(RunHistoryOptions.FromEnvironment(Environment.GetEnvironmentVariable).Retention, cancellationToken);
         return results;
     }
 
@@ -57,6 +57,6 @@ internal static class SloCommand
     public static SloMonitor Monitor(RunHistory history, HttpClient http)
     {
         var log = StructuredLog.ToFile(Path.Combine(ProjectPaths.State, "alerts.jsonl"));
-        return new SloMonitor(history, new SloEvaluator(history, SloOptions.FromEnvironment()), AlertSinks.FromEnvironment(http, log, SnsAlertSink.FromEnvironment(http)), log, sweepStuckBatches: true);
+        return new SloMonitor(history, new SloEvaluator(history, SloOptions.FromEnvironment(Environment.GetEnvironmentVariable)), AlertSinks.FromEnvironment(http, log, Environment.GetEnvironmentVariable, SnsAlertSink.FromEnvironment(http, Environment.GetEnvironmentVariable)), log, sweepStuckBatches: true);
     }
 }

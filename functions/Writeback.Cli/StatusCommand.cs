@@ -28,7 +28,7 @@ internal static class StatusCommand
             await using var history = new RunHistory(connectionString);
             var targets = SloTarget.From(TargetCatalog.FromDirectory(ProjectPaths.Targets));
             var only = parse.GetValue(dataset);
-            var evaluator = new SloEvaluator(history, SloOptions.FromEnvironment());
+            var evaluator = new SloEvaluator(history, SloOptions.FromEnvironment(Environment.GetEnvironmentVariable));
             var runs = await history.RecentBatchesAsync(Math.Max(1, parse.GetValue(limit)), only, cancellationToken);
             var alerts = (await SloMonitor.RecentAlertsAsync(history, 200, cancellationToken)).ToLookup(a => a.Dataset, StringComparer.Ordinal);
             var steps = (await history.StepsAsync([.. runs.Select(r => r.BatchId)], cancellationToken)).ToLookup(s => s.BatchId);

@@ -4,9 +4,10 @@ using Npgsql;
 namespace Writeback.Functions.Writers;
 
 /// <summary>
-/// Builds the writers' PostgreSQL connection string in the cloud. The step handlers read a full connection string
-/// from WRITEBACK_PG (as they do locally); in Lambda nobody puts a password in an environment variable, so at init
-/// this reads the login from Secrets Manager and composes WRITEBACK_PG from the template's parameters.
+/// Builds the writers' PostgreSQL connection string in the cloud. Locally the step handlers get a full connection string
+/// in WRITEBACK_PG; in Lambda nobody puts a password in an environment variable, so at init this reads the login from
+/// Secrets Manager and composes the connection string from the template's parameters. The host hands the result to the
+/// handlers; it is never written back to the process environment.
 /// </summary>
 public static class DatabaseConnection
 {
@@ -18,9 +19,9 @@ public static class DatabaseConnection
     public const string RootCertificateVariable = "WRITEBACK_DB_ROOT_CERTIFICATE";
 
     /// <summary>
-    /// Sets WRITEBACK_PG unless it is already set (a local run, or a test). Returns the connection string.
+    /// WRITEBACK_PG when it is set (a local run, or a test); otherwise the connection string composed from the secret.
     /// </summary>
-    public static async Task<string> EnsureAsync(Func<string, string?> environment, SecretsManagerClient secrets, CancellationToken cancellationToken)
+    public static async Task<string> ResolveAsync(Func<string, string?> environment, SecretsManagerClient secrets, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(secrets);
@@ -32,9 +33,7 @@ public static class DatabaseConnection
         var secretArn = Required(environment, SecretArnVariable);
         var login = JsonSerializer.Deserialize(await secrets.GetSecretStringAsync(secretArn, cancellationToken), SecretsJson.Default.DatabaseLogin)
             ?? throw new InvalidOperationException($"The secret in {SecretArnVariable} is not JSON with username and password.");
-        var connectionString = Build(environment, login);
-        Environment.SetEnvironmentVariable(ConnectionStringVariable, connectionString);
-        return connectionString;
+        return Build(environment, login);
     }
 
     /// <summary>The connection string for a login: TLS with full verification, one connection per instance.</summary>

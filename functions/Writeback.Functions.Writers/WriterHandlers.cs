@@ -35,30 +35,34 @@ public static class WriterHandlers
     }
 
     /// <summary>
-    /// Creates the handlers for a Lambda function. Only the step handlers need the database, so the ping handler
-    /// starts without configuration or a Secrets Manager round trip.
+    /// Creates the handlers for a Lambda function from its environment (<paramref name="get"/>, read here and nowhere
+    /// else in the host). Only the step handlers need the database, so the ping handler starts without configuration or
+    /// a Secrets Manager round trip.
     /// </summary>
-    public static IEnumerable<IFunctionHandler> Create(string? selected)
+    public static IEnumerable<IFunctionHandler> Create(string? selected, Func<string, string?> get)
     {
+        ArgumentNullException.ThrowIfNull(get);
         if (selected == PingHandler.HandlerName)
         {
             return [new PingHandler()];
         }
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var region = Environment.GetEnvironmentVariable("AWS_REGION")
+        var region = get("AWS_REGION")
             ?? throw new InvalidOperationException("AWS_REGION is not set; Lambda sets it in every function.");
         // Blocking once at init is fine: there is no synchronization context, nothing else runs yet, and the
         // runtime's handler factory is synchronous so that its failures become Lambda init errors.
         // The SDKs' standard endpoint override (a VPC endpoint's private DNS name, or a local stand-in for tests).
-        var endpoint = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_SECRETS_MANAGER") is { Length: > 0 } url ? new Uri(url) : null;
-        DatabaseConnection.EnsureAsync(Environment.GetEnvironmentVariable, new SecretsManagerClient(http, region, endpoint: endpoint), CancellationToken.None)
+        var endpoint = get("AWS_ENDPOINT_URL_SECRETS_MANAGER") is { Length: > 0 } url ? new Uri(url) : null;
+        var connectionString = DatabaseConnection.ResolveAsync(get, new SecretsManagerClient(http, region, endpoint: endpoint), CancellationToken.None)
             .GetAwaiter().GetResult();
+        // The composed connection string reaches the handlers through their options, not through the process environment.
+        string? WithConnection(string name) => name == StepOptions.ConnectionVariable ? connectionString : get(name);
         // The artifact carries targets/ next to bootstrap.
         var steps = StepOptions.FromEnvironment(
-            Environment.GetEnvironmentVariable,
-            Environment.GetEnvironmentVariable("LAMBDA_TASK_ROOT") is { Length: > 0 } taskRoot ? Path.Combine(taskRoot, "targets") : null);
-        return Create(steps, new HttpClient { Timeout = TimeSpan.FromSeconds(15) });
+            WithConnection,
+            get("LAMBDA_TASK_ROOT") is { Length: > 0 } taskRoot ? Path.Combine(taskRoot, "targets") : null);
+        return Create(steps, new HttpClient { Timeout = TimeSpan.FromSeconds(15) }, get);
     }
 
     /// <summary>
@@ -67,7 +71,7 @@ public static class WriterHandlers
     /// invocation at a time, so one connection is all it can use, and reserved concurrency is then exactly the
     /// connections the stack holds (template.yaml's DbConnectionBudget). Two pools would double that.
     /// </summary>
-    public static IReadOnlyList<IFunctionHandler> Create(StepOptions steps, HttpClient alertHttp)
+    public static IReadOnlyList<IFunctionHandler> Create(StepOptions steps, HttpClient alertHttp, Func<string, string?> get)
     {
         ArgumentNullException.ThrowIfNull(steps);
         var dataSource = LoaderDataSource.Create(steps.ConnectionString, OneConnection);
@@ -75,7 +79,7 @@ public static class WriterHandlers
         // Every step records itself in run history (the handlers know nothing of it), as the local engine's do.
         return [
             .. RecordingFunctionHandler.WrapAll(StepHandlers.Create(StepHandlers.CreateEngine(steps, dataSource)), history, StructuredLog.Stdout),
-            SloCheckFunction.FromEnvironment(alertHttp, history, steps.TargetsDirectory, SnsAlertSink.FromEnvironment(alertHttp)),
+            SloCheckFunction.FromEnvironment(alertHttp, history, steps.TargetsDirectory, get, SnsAlertSink.FromEnvironment(alertHttp, get)),
             new PingHandler(),
         ];
     }

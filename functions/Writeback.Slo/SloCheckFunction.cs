@@ -34,20 +34,19 @@ public sealed class SloCheckFunction : IFunctionHandler, IAsyncDisposable
     }
 
     /// <summary>
-    /// From the Lambda environment (WRITEBACK_TARGETS and the optional knobs), over a run history the host owns, so the
-    /// check shares the instance's one database connection. <paramref name="hostSinks"/> are the host's cloud sinks.
+    /// From the host's environment (the optional knobs; <paramref name="get"/> reads it), over a run history and the
+    /// target contracts folder the host owns, so the check shares the instance's one database connection.
+    /// <paramref name="hostSinks"/> are the host's cloud sinks.
     /// </summary>
-    public static SloCheckFunction FromEnvironment(HttpClient http, RunHistory history, string? targetsDirectory, params ReadOnlySpan<IAlertSink?> hostSinks)
+    public static SloCheckFunction FromEnvironment(HttpClient http, RunHistory history, string targetsDirectory, Func<string, string?> get, params ReadOnlySpan<IAlertSink?> hostSinks)
     {
-        var targets = targetsDirectory
-            ?? (Environment.GetEnvironmentVariable("WRITEBACK_TARGETS") is { Length: > 0 } folder ? folder : "targets");
         var log = StructuredLog.Stdout;
         return new SloCheckFunction(
             history,
-            SloTarget.From(TargetCatalog.FromDirectory(targets)),
-            AlertSinks.FromEnvironment(http, log, hostSinks),
-            SloOptions.FromEnvironment(),
-            RunHistoryOptions.FromEnvironment(),
+            SloTarget.From(TargetCatalog.FromDirectory(targetsDirectory)),
+            AlertSinks.FromEnvironment(http, log, get, hostSinks),
+            SloOptions.FromEnvironment(get),
+            RunHistoryOptions.FromEnvironment(get),
             log);
     }
 

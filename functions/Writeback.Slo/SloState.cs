@@ -74,15 +74,16 @@ public sealed record SloOptions
     /// </summary>
     public TimeSpan StuckAfter { get; init; } = Core.Ledger.StuckBatchSweeper.DefaultStuckAfter;
 
-    public static SloOptions FromEnvironment()
+    public static SloOptions FromEnvironment(Func<string, string?> get)
     {
+        ArgumentNullException.ThrowIfNull(get);
         var options = new SloOptions();
-        if (Minutes(LeadTimeVariable) is { } lead)
+        if (Minutes(get(LeadTimeVariable)) is { } lead)
         {
             options = options with { LeadTime = lead };
         }
 
-        if (Minutes(StuckAfterVariable) is { } stuck && stuck > TimeSpan.Zero)
+        if (Minutes(get(StuckAfterVariable)) is { } stuck && stuck > TimeSpan.Zero)
         {
             options = options with { StuckAfter = stuck };
         }
@@ -90,8 +91,8 @@ public sealed record SloOptions
         return options;
     }
 
-    private static TimeSpan? Minutes(string variable) =>
-        int.TryParse(Environment.GetEnvironmentVariable(variable), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var minutes) && minutes >= 0
+    private static TimeSpan? Minutes(string? text) =>
+        int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var minutes) && minutes >= 0
             ? TimeSpan.FromMinutes(minutes)
             : null;
 }

@@ -24,7 +24,7 @@ public sealed record TriggerEnvironment
     public const string DatasetsVariable = "WRITEBACK_DATASETS";
 
     /// <summary>The target contracts folder; default: <c>targets</c> next to the binary (the artifact carries it).</summary>
-    public const string TargetsVariable = "WRITEBACK_TARGETS_DIR";
+    public const string TargetsVariable = "WRITEBACK_TARGETS";
 
     public required string Audience { get; init; }
 

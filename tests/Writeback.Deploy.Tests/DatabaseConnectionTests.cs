@@ -71,7 +71,7 @@ public sealed class DatabaseConnectionTests
     {
         var handler = new SecretsManagerStub("{}");
         using var http = new HttpClient(handler);
-        var result = await DatabaseConnection.EnsureAsync(
+        var result = await DatabaseConnection.ResolveAsync(
             n => n == DatabaseConnection.ConnectionStringVariable ? "Host=127.0.0.1;Database=local" : null,
             new SecretsManagerClient(http, "us-east-1", new BasicAWSCredentials("a", "b")),
             CancellationToken.None);

@@ -45,7 +45,7 @@ public sealed class WriterConnectionTests(PostgresDatabase database) : IClassFix
         var instance = $"wb-instance-{Guid.NewGuid():N}"[..24];
         // As a local WRITEBACK_PG could be: no pool limit of its own. The host must impose one.
         var connectionString = new NpgsqlConnectionStringBuilder(database.ConnectionString) { ApplicationName = instance, MaxPoolSize = 50 }.ConnectionString;
-        var handlers = WriterHandlers.Create(new StepOptions(connectionString, _targets, TestBatches.TestSources), _http).ToDictionary(h => h.Name);
+        var handlers = WriterHandlers.Create(new StepOptions(connectionString, _targets, TestBatches.TestSources), _http, _ => null).ToDictionary(h => h.Name);
         var manifest = await _batches.WriteScoresAsync("writer-pool-1", target.Dataset, [Scores(Day1, 10), Scores(Day1, 5, firstId: 11)], "2026-11-01");
         var batch = new JsonObject { ["batchId"] = "writer-pool-1", ["manifestUri"] = manifest, ["dataset"] = target.Dataset };
         var held = new List<(string Step, long Connections)>();

@@ -179,7 +179,7 @@ internal sealed class LocalAwsSide : IAsyncDisposable
         app.MapGet("/executions/{name}", (string name) => engine.FindExecution(stateMachine.ExecutionArn(name)) is { } execution
             ? Results.Text(ExecutionReport.Describe(execution).ToJsonString(), "application/json")
             : Results.Text(TriggerResponse.Rejected(404, "ExecutionDoesNotExist", $"There is no execution named '{Echo.Brief(name, 80)}'.").BodyJson, "application/json", statusCode: 404));
-        ConsoleEndpoints.Map(app, stepFunctions, new BatchViews(history, SloTarget.From(TargetCatalog.FromDirectory(ProjectPaths.Targets)), SloOptions.FromEnvironment()));
+        ConsoleEndpoints.Map(app, stepFunctions, new BatchViews(history, SloTarget.From(TargetCatalog.FromDirectory(ProjectPaths.Targets)), SloOptions.FromEnvironment(Environment.GetEnvironmentVariable)));
 
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -9,10 +9,11 @@ public static class AlertSinks
     /// host's own, null ones skipped (the AWS hosts pass SNS, which they read from <c>WRITEBACK_ALERT_TOPIC_ARN</c>):
     /// a cloud's sink stays with that cloud's code.
     /// </summary>
-    public static IReadOnlyList<IAlertSink> FromEnvironment(HttpClient http, StructuredLog log, params ReadOnlySpan<IAlertSink?> hostSinks)
+    public static IReadOnlyList<IAlertSink> FromEnvironment(HttpClient http, StructuredLog log, Func<string, string?> get, params ReadOnlySpan<IAlertSink?> hostSinks)
     {
+        ArgumentNullException.ThrowIfNull(get);
         var sinks = new List<IAlertSink> { new LogAlertSink(log) };
-        if (Environment.GetEnvironmentVariable(SlackWebhookSink.WebhookVariable) is { Length: > 0 } webhook)
+        if (get(SlackWebhookSink.WebhookVariable) is { Length: > 0 } webhook)
         {
             sinks.Add(new SlackWebhookSink(http, new Uri(webhook)));
         }
