@@ -1,38 +1,20 @@
 using Npgsql;
 using Writeback.Core.Loading;
-using Writeback.Core.Storage;
 using Writeback.Lambda;
 using Writeback.Observability;
 using Writeback.Observability.History;
 using Writeback.Observability.Recording;
 using Writeback.Observability.Telemetry;
 using Writeback.Steps;
+using Writeback.Steps.Contract;
 
 namespace Writeback.Functions.Writers;
 
 /// <summary>The handlers this bootstrap hosts: the five step handlers, the scheduled SLO check and a database-free ping.</summary>
 public static class WriterHandlers
 {
-    /// <summary>
-    /// The names of the handlers <see cref="Create"/> builds, read off real instances (over a data source that is
-    /// never opened), so this list cannot drift from what the binary actually hosts.
-    /// </summary>
-    public static IReadOnlyList<string> Names
-    {
-        get
-        {
-            var empty = Directory.CreateTempSubdirectory("writeback-targets-");
-            try
-            {
-                var steps = StepHandlers.Create(new StepOptions("Host=unused.invalid", empty.FullName, SourcePolicy.Gcs("unused", null)));
-                return [.. steps.Select(h => h.Name), SloCheckFunction.FunctionName, PingHandler.HandlerName];
-            }
-            finally
-            {
-                empty.Delete(recursive: true);
-            }
-        }
-    }
+    /// <summary>The names of the handlers <see cref="Create(string?)"/> builds: the contract's steps (each step handler is named by it), the SLO check and the ping.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. StepNames.All, SloCheckFunction.FunctionName, PingHandler.HandlerName];
 
     /// <summary>
     /// Creates the handlers for a Lambda function. Only the step handlers need the database, so the ping handler
