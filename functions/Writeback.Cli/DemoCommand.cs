@@ -3,6 +3,7 @@ using System.Globalization;
 using Npgsql;
 using Writeback.Aggregate.Warehouse;
 using Writeback.Cli.Local;
+using Writeback.Steps.Contract;
 
 namespace Writeback.Cli;
 
@@ -116,14 +117,14 @@ internal static class DemoCommand
             {
                 o.WriteLine($"  FAILED     {d.Status}: {d.Error}: {d.Cause}");
             }
-            else if (d.Action == "load")
+            else if (d.Action == StepAction.Load)
             {
-                o.WriteLine($"  applied    {d.Count("inserted"):N0} inserted, {d.Count("updated"):N0} updated, {d.Count("deleted"):N0} deleted, {d.Count("unchanged"):N0} unchanged");
+                o.WriteLine($"  applied    {d.Published?.Inserted ?? 0:N0} inserted, {d.Published?.Updated ?? 0:N0} updated, {d.Published?.Deleted ?? 0:N0} deleted, {d.Published?.Unchanged ?? 0:N0} unchanged");
             }
             else
             {
-                var reason = d.Output?["reason"]?.GetValue<string>();
-                o.WriteLine(d.Action == "applied"
+                var reason = d.Result?.Reason;
+                o.WriteLine(d.Action == StepAction.Applied
                     ? "  nothing to apply: this batch was applied before, so the product table is unchanged"
                     : $"  skipped    {reason ?? "an older batch than the one applied"}");
             }

@@ -4,7 +4,7 @@ using Writeback.Cli.Local;
 using Writeback.Core.Contracts;
 using Writeback.History;
 using Writeback.Slo;
-using HistorySteps = Writeback.History.Steps;
+using Writeback.Steps.Contract;
 
 namespace Writeback.Cli;
 
@@ -100,7 +100,7 @@ internal static class StatusCommand
             var shards = group.Where(s => s.ShardIndex >= 0).Select(s => s.ShardIndex).Distinct().Count();
             var rows = group.Where(s => s.Status == StepStatus.Succeeded).Sum(s => s.Rows ?? 0);
             var status = group.Any(s => s.Status == StepStatus.Running) ? "running" : failed > 0 && group.All(s => s.Status == StepStatus.Failed) ? "failed" : "ok";
-            o.WriteLine($"    {HistorySteps.DisplayName(group.Key),-12} +{Durations.Format(start - origin),-8} {(end is { } e ? Durations.Format(e - start) : "…"),-8} {status}"
+            o.WriteLine($"    {StepNames.DisplayName(group.Key),-12} +{Durations.Format(start - origin),-8} {(end is { } e ? Durations.Format(e - start) : "…"),-8} {status}"
                 + (shards > 0 ? $"  {shards} shards" : "") + (rows > 0 ? $"  {rows:N0} rows" : "") + (failed > 0 ? $"  {failed} failed attempts" : ""));
         }
     }

@@ -2,9 +2,10 @@ using Npgsql;
 using Writeback.Aws.Sns;
 using Writeback.Core.Loading;
 using Writeback.Core.Storage;
-using Writeback.History;
 using Writeback.History.Recording;
+using Writeback.History;
 using Writeback.Slo;
+using Writeback.Steps.Contract;
 using Writeback.Steps;
 using Writeback.Telemetry;
 
@@ -13,26 +14,8 @@ namespace Writeback.Functions.Writers;
 /// <summary>The handlers this bootstrap hosts: the five step handlers, the scheduled SLO check and a database-free ping.</summary>
 public static class WriterHandlers
 {
-    /// <summary>
-    /// The names of the handlers <see cref="Create"/> builds, read off real instances (over a data source that is
-    /// never opened), so this list cannot drift from what the binary actually hosts.
-    /// </summary>
-    public static IReadOnlyList<string> Names
-    {
-        get
-        {
-            var empty = Directory.CreateTempSubdirectory("writeback-targets-");
-            try
-            {
-                var steps = StepHandlers.Create(new StepOptions("Host=unused.invalid", empty.FullName, SourcePolicy.Gcs("unused", null)));
-                return [.. steps.Select(h => h.Name), SloCheckFunction.FunctionName, PingHandler.HandlerName];
-            }
-            finally
-            {
-                empty.Delete(recursive: true);
-            }
-        }
-    }
+    /// <summary>The names of the handlers <see cref="Create(string?)"/> builds: the contract's steps (each step handler is named by it), the SLO check and the ping.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. StepNames.All, SloCheckFunction.FunctionName, PingHandler.HandlerName];
 
     /// <summary>
     /// Creates the handlers for a Lambda function from its environment (<paramref name="get"/>, read here and nowhere

@@ -1,6 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using Writeback.Core.Sql;
+using Writeback.Steps.Contract;
 using Writeback.Telemetry;
 
 namespace Writeback.History;
@@ -83,7 +84,7 @@ public sealed class RunHistory : IAsyncDisposable
         await EnsureSchemaAsync(cancellationToken);
         var now = Now();
         // Prepare starting again after a failure is a new run of the batch (a redelivery after the failed execution).
-        var restart = start.Step == Steps.Prepare;
+        var restart = start.Step == StepNames.Prepare;
         for (var conflict = 0; ; conflict++)
         {
             try

@@ -23,22 +23,6 @@ public static class StepStatus
     public const string Failed = "failed";
 }
 
-/// <summary>The well-known step function names, in the order the state machine runs them.</summary>
-public static class Steps
-{
-    public const string Prepare = "writeback-prepare";
-    public const string LoadShard = "writeback-load-shard";
-    public const string Verify = "writeback-verify";
-    public const string Publish = "writeback-publish";
-    public const string Cleanup = "writeback-cleanup";
-
-    /// <summary>The phases that stand between a batch and its deadline (cleanup runs after publish made it visible).</summary>
-    public static readonly IReadOnlyList<string> Phases = [Prepare, LoadShard, Verify, Publish];
-
-    /// <summary><c>writeback-load-shard</c> → <c>load-shard</c>.</summary>
-    public static string DisplayName(string step) => step.StartsWith("writeback-", StringComparison.Ordinal) ? step["writeback-".Length..] : step;
-}
-
 /// <summary>One batch as run history saw it.</summary>
 public sealed record BatchRun
 {

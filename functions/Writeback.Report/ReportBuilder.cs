@@ -1,5 +1,6 @@
 using Writeback.History;
 using Writeback.Slo;
+using Writeback.Steps.Contract;
 
 namespace Writeback.Report;
 
@@ -36,7 +37,7 @@ public static class ReportBuilder
                         run.BatchId, run.Status, businessDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
                         deadline, run.TriggeredAt ?? run.StartedAt, run.EndedAt, run.Rows, run.Bytes, run.Retries,
                         run.Error is null ? null : $"{run.Error}: {run.Cause}", run.TraceId,
-                        [.. steps[run.BatchId].Select(s => new ReportStep(Steps.DisplayName(s.Step) + (s.ShardIndex >= 0 ? $" #{s.ShardIndex}" : ""), s.Status, s.StartedAt, s.EndedAt))])
+                        [.. steps[run.BatchId].Select(s => new ReportStep(StepNames.DisplayName(s.Step) + (s.ShardIndex >= 0 ? $" #{s.ShardIndex}" : ""), s.Status, s.StartedAt, s.EndedAt))])
                     {
                         Verdict = Timeliness.Of(run.Status, run.EndedAt, deadline, now),
                         MarginMinutes = ((run.EndedAt ?? now) - deadline).TotalMinutes,

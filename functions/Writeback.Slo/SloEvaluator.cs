@@ -1,6 +1,7 @@
 using System.Globalization;
 using Writeback.Core.Contracts;
 using Writeback.History;
+using Writeback.Steps.Contract;
 
 namespace Writeback.Slo;
 
@@ -179,6 +180,9 @@ public sealed class SloEvaluator(RunHistory history, SloOptions? options = null)
         };
     }
 
+    /// <summary>The phases that stand between a batch and its deadline (cleanup runs after publish made it visible).</summary>
+    private static readonly IReadOnlyList<string> Phases = [StepNames.Prepare, StepNames.LoadShard, StepNames.Verify, StepNames.Publish];
+
     /// <summary>
     /// What is left of an in-flight run, from each phase's typical duration: phases before the furthest one started
     /// are done; the furthest one has its typical duration less what it has already run (unless it succeeded);
@@ -193,7 +197,7 @@ public sealed class SloEvaluator(RunHistory history, SloOptions? options = null)
             return null;
         }
 
-        var phases = Steps.Phases;
+        var phases = Phases;
         var furthest = -1;
         for (var i = 0; i < phases.Count; i++)
         {
@@ -212,7 +216,7 @@ public sealed class SloEvaluator(RunHistory history, SloOptions? options = null)
                 var phaseSteps = steps.Where(s => s.Step == phases[i]).ToArray();
                 var finished = phaseSteps.All(s => s.EndedAt is not null) && phaseSteps.Any(s => s.Status == StepStatus.Succeeded);
                 // Load-shard is finished only when the map is: verify starting is the proof, and it would be the furthest.
-                if (finished && phases[i] != Steps.LoadShard)
+                if (finished && phases[i] != StepNames.LoadShard)
                 {
                     continue;
                 }

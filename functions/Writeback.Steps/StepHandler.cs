@@ -1,23 +1,20 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Writeback.Core;
 using Writeback.Core.Engine;
 using Writeback.Functions;
+using Writeback.Steps.Contract;
 
 namespace Writeback.Steps;
 
 /// <summary>
 /// A thin step: parse JSON, call the engine, return JSON. Failures the state machine must tell apart are reported
-/// with an error type it can match: Writeback.Transient (retry), Writeback.Reload (load the shards again),
-/// Writeback.InvalidBatch and Writeback.Conflict (don't).
+/// with an error type it can match (<see cref="StepErrors"/>): Transient (retry), Reload (load the shards again),
+/// InvalidBatch and Conflict (don't).
 /// </summary>
 public abstract class StepHandler<TInput, TOutput>(LoadEngine engine, JsonTypeInfo<TInput> input, JsonTypeInfo<TOutput> output) : IFunctionHandler
 {
-    public const string Transient = "Writeback.Transient";
-    public const string InvalidBatch = "Writeback.InvalidBatch";
-    public const string Conflict = "Writeback.Conflict";
-    public const string Reload = "Writeback.Reload";
-
     public abstract string Name { get; }
 
     protected LoadEngine Engine { get; } = engine;
@@ -31,12 +28,12 @@ public abstract class StepHandler<TInput, TOutput>(LoadEngine engine, JsonTypeIn
         }
         catch (JsonException e)
         {
-            throw new FunctionException(InvalidBatch, $"{Name}: input field '{e.Path ?? "$"}': {e.Message}", e);
+            throw new FunctionException(StepErrors.InvalidBatch, $"{Name}: input field '{e.Path ?? "$"}': {e.Message}", e);
         }
 
         if (request is null)
         {
-            throw new FunctionException(InvalidBatch, $"{Name}: the input is null.");
+            throw new FunctionException(StepErrors.InvalidBatch, $"{Name}: the input is null.");
         }
 
         try
@@ -46,19 +43,19 @@ public abstract class StepHandler<TInput, TOutput>(LoadEngine engine, JsonTypeIn
         }
         catch (InvalidBatchException e)
         {
-            throw new FunctionException(InvalidBatch, e.Message, e);
+            throw new FunctionException(StepErrors.InvalidBatch, e.Message, e);
         }
         catch (BatchConflictException e)
         {
-            throw new FunctionException(Conflict, e.Message, e);
+            throw new FunctionException(StepErrors.Conflict, e.Message, e);
         }
         catch (ReloadRequiredException e)
         {
-            throw new FunctionException(Reload, e.Message, e);
+            throw new FunctionException(StepErrors.Reload, e.Message, e);
         }
         catch (Exception e) when (Failures.IsTransient(e))
         {
-            throw new FunctionException(Transient, $"{Name}: {e.GetType().Name}: {e.Message}", e);
+            throw new FunctionException(StepErrors.Transient, $"{Name}: {e.GetType().Name}: {e.Message}", e);
         }
     }
 
@@ -67,7 +64,7 @@ public abstract class StepHandler<TInput, TOutput>(LoadEngine engine, JsonTypeIn
 
 public sealed class PrepareHandler(LoadEngine engine) : StepHandler<PrepareInput, PrepareOutput>(engine, StepJson.Default.PrepareInput, StepJson.Default.PrepareOutput)
 {
-    public override string Name => "writeback-prepare";
+    public override string Name => StepNames.Prepare;
 
     protected override async Task<PrepareOutput> RunAsync(PrepareInput request, CancellationToken cancellationToken)
     {
@@ -75,9 +72,10 @@ public sealed class PrepareHandler(LoadEngine engine) : StepHandler<PrepareInput
         var result = await Engine.PrepareAsync(request.ManifestUri, request.BatchId, request.Dataset, rollback, cancellationToken, request.DryRun);
         var action = result.Action switch
         {
-            PrepareAction.Load => "load",
-            PrepareAction.Skip => "skip",
-            _ => "applied",
+            PrepareAction.Load => StepAction.Load,
+            PrepareAction.Skip => StepAction.Skip,
+            PrepareAction.Applied => StepAction.Applied,
+            _ => throw new UnreachableException($"prepare action {result.Action}"),
         };
         return new PrepareOutput(
             result.BatchId, result.Dataset, result.Target, request.ManifestUri, result.ShardCount,
@@ -88,18 +86,18 @@ public sealed class PrepareHandler(LoadEngine engine) : StepHandler<PrepareInput
 
 public sealed class LoadShardHandler(LoadEngine engine) : StepHandler<LoadShardInput, LoadShardOutput>(engine, StepJson.Default.LoadShardInput, StepJson.Default.LoadShardOutput)
 {
-    public override string Name => "writeback-load-shard";
+    public override string Name => StepNames.LoadShard;
 
     protected override async Task<LoadShardOutput> RunAsync(LoadShardInput request, CancellationToken cancellationToken)
     {
         var result = await Engine.LoadShardAsync(request.ManifestUri, request.BatchId, request.ShardIndex, cancellationToken);
-        return new LoadShardOutput(result.ShardIndex, result.Rows, result.Bytes, result.AlreadyLoaded ? "already_loaded" : "loaded");
+        return new LoadShardOutput(result.ShardIndex, result.Rows, result.Bytes, result.AlreadyLoaded ? ShardStatus.AlreadyLoaded : ShardStatus.Loaded);
     }
 }
 
 public sealed class VerifyHandler(LoadEngine engine) : StepHandler<BatchInput, VerifyOutput>(engine, StepJson.Default.BatchInput, StepJson.Default.VerifyOutput)
 {
-    public override string Name => "writeback-verify";
+    public override string Name => StepNames.Verify;
 
     protected override async Task<VerifyOutput> RunAsync(BatchInput request, CancellationToken cancellationToken)
     {
@@ -110,7 +108,7 @@ public sealed class VerifyHandler(LoadEngine engine) : StepHandler<BatchInput, V
 
 public sealed class PublishHandler(LoadEngine engine) : StepHandler<PublishInput, PublishOutput>(engine, StepJson.Default.PublishInput, StepJson.Default.PublishOutput)
 {
-    public override string Name => "writeback-publish";
+    public override string Name => StepNames.Publish;
 
     protected override async Task<PublishOutput> RunAsync(PublishInput request, CancellationToken cancellationToken)
     {
@@ -118,20 +116,21 @@ public sealed class PublishHandler(LoadEngine engine) : StepHandler<PublishInput
         {
             var preview = await Engine.PreviewPublishAsync(request.ManifestUri, request.BatchId, cancellationToken);
             return new PublishOutput(
-                preview.BatchId, preview.Status == PublishStatus.Applied ? "dry_run" : StatusName(preview.Status), preview.Inserted, preview.Updated, preview.Deleted, preview.Unchanged, preview.Reason,
+                preview.BatchId, preview.Status == PublishStatus.Applied ? PublishVerdict.DryRun : Verdict(preview.Status), preview.Inserted, preview.Updated, preview.Deleted, preview.Unchanged, preview.Reason,
                 preview.Rejects.Count, Rejects(preview.Rejects), new SamplesOutput(Samples(preview.Samples.Inserted), Samples(preview.Samples.Updated), Samples(preview.Samples.Deleted), Samples(preview.Samples.Unchanged)));
         }
 
         var result = await Engine.PublishAsync(request.ManifestUri, request.BatchId, cancellationToken);
         var rejects = await Engine.ReadRejectsAsync(request.BatchId, cancellationToken);
-        return new PublishOutput(result.BatchId, StatusName(result.Status), result.Inserted, result.Updated, result.Deleted, result.Unchanged, result.Reason, rejects.Count, Rejects(rejects), null);
+        return new PublishOutput(result.BatchId, Verdict(result.Status), result.Inserted, result.Updated, result.Deleted, result.Unchanged, result.Reason, rejects.Count, Rejects(rejects), null);
     }
 
-    private static string StatusName(PublishStatus status) => status switch
+    private static PublishVerdict Verdict(PublishStatus status) => status switch
     {
-        PublishStatus.Applied => "applied",
-        PublishStatus.AlreadyApplied => "already_applied",
-        _ => "skipped",
+        PublishStatus.Applied => PublishVerdict.Applied,
+        PublishStatus.AlreadyApplied => PublishVerdict.AlreadyApplied,
+        PublishStatus.Skipped => PublishVerdict.Skipped,
+        _ => throw new UnreachableException($"publish status {status}"),
     };
 
     private static List<RejectOutput> Rejects(RejectSummary rejects) =>
@@ -143,7 +142,7 @@ public sealed class PublishHandler(LoadEngine engine) : StepHandler<PublishInput
 
 public sealed class CleanupHandler(LoadEngine engine) : StepHandler<CleanupInput, CleanupOutput>(engine, StepJson.Default.CleanupInput, StepJson.Default.CleanupOutput)
 {
-    public override string Name => "writeback-cleanup";
+    public override string Name => StepNames.Cleanup;
 
     protected override async Task<CleanupOutput> RunAsync(CleanupInput request, CancellationToken cancellationToken)
     {

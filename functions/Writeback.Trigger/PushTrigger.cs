@@ -3,6 +3,7 @@ using Writeback.Core;
 using Writeback.Trigger.Auth;
 using Writeback.Trigger.Events;
 using Writeback.Trigger.Executions;
+using Writeback.Steps.Contract;
 using Writeback.Trigger.Http;
 
 namespace Writeback.Trigger;

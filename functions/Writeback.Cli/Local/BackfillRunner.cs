@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Writeback.Steps.Contract;
 
 namespace Writeback.Cli.Local;
 
@@ -18,15 +19,13 @@ internal sealed record BackfillDate(DateOnly Date, string? BatchId, string Outco
 /// </summary>
 internal sealed record ConnectionBudget(int MaxBatches, string Explanation)
 {
-    private static readonly string[] Steps = ["writeback-prepare", "writeback-load-shard", "writeback-verify", "writeback-publish", "writeback-cleanup"];
-
     public static ConnectionBudget Read(string templatePath, string definitionPath)
     {
         var mapConcurrency = MapConcurrency(definitionPath);
         var functions = TemplateFunctions.Read(templatePath);
-        var limits = Steps
+        var limits = StepNames.All
             .Select(step => functions.FirstOrDefault(f => f.Handler == step) is { ReservedConcurrency: { } reserved }
-                ? (Step: step, Reserved: reserved, PerBatch: step == "writeback-load-shard" ? mapConcurrency : 1)
+                ? (Step: step, Reserved: reserved, PerBatch: step == StepNames.LoadShard ? mapConcurrency : 1)
                 : (Step: step, Reserved: int.MaxValue, PerBatch: 1))
             .ToList();
         var tightest = limits.MinBy(l => l.Reserved / l.PerBatch);
@@ -95,12 +94,12 @@ internal static class BackfillRunner
         {
             var label = string.Create(CultureInfo.InvariantCulture, $"{dataset} {date:yyyy-MM-dd} ({total} dates)");
             var d = await stack.RunDatasetAsync(dataset, date, progress, cancellationToken, label);
-            var outcome = !d.Succeeded ? Failed : d.Action switch { "load" => Loaded, "applied" => AlreadyApplied, _ => Skipped };
+            var outcome = !d.Succeeded ? Failed : d.Action switch { StepAction.Load => Loaded, StepAction.Applied => AlreadyApplied, _ => Skipped };
             var detail = outcome switch
             {
                 Failed => $"{d.Error}: {d.Cause}",
-                Loaded => string.Create(CultureInfo.InvariantCulture, $"{d.Count("inserted"):N0} inserted, {d.Count("updated"):N0} updated, {d.Count("deleted"):N0} deleted"),
-                _ => d.Output?["reason"]?.GetValue<string>(),
+                Loaded => string.Create(CultureInfo.InvariantCulture, $"{d.Published?.Inserted ?? 0:N0} inserted, {d.Published?.Updated ?? 0:N0} updated, {d.Published?.Deleted ?? 0:N0} deleted"),
+                _ => d.Result?.Reason,
             };
             return new BackfillDate(date, d.Aggregate.BatchId, outcome, d.Aggregate.Rows, clock.Elapsed, detail);
         }

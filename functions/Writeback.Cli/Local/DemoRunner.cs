@@ -3,6 +3,7 @@ using Writeback.Aggregate;
 using Writeback.Aggregate.Warehouse;
 using Writeback.Core.Contracts;
 using Writeback.StepFunctions;
+using Writeback.Steps.Contract;
 
 namespace Writeback.Cli.Local;
 
@@ -61,12 +62,14 @@ internal sealed record DatasetOutcome(
 {
     public bool Succeeded => Status == "SUCCEEDED";
 
-    /// <summary>load, applied (already applied before) or skip (older than what is applied).</summary>
-    public string? Action => Output?["action"]?.GetValue<string>();
+    /// <summary>The output read through the step contract; null while the execution has none.</summary>
+    public ExecutionOutput? Result { get; } = StepJson.Observe<ExecutionOutput>(Output?.ToJsonString());
 
-    public JsonNode? Published => Output?["published"];
+    /// <summary>Load, applied (already applied before) or skip (older than what is applied).</summary>
+    public StepAction? Action => Result?.Action;
 
-    public long Count(string name) => Published?[name]?.GetValue<long>() ?? 0;
+    /// <summary>What Publish did; null for a batch that was not loaded.</summary>
+    public PublishOutput? Published => Result?.Published;
 }
 
 /// <summary>

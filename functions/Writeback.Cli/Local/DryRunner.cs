@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Writeback.Steps.Contract;
 
 namespace Writeback.Cli.Local;
 
@@ -8,6 +9,9 @@ namespace Writeback.Cli.Local;
 internal sealed record DryRunOutcome(string ExecutionName, string Status, string? Error, string? Cause, JsonNode? Output)
 {
     public bool Succeeded => Status == "SUCCEEDED";
+
+    /// <summary>The output read through the step contract.</summary>
+    public ExecutionOutput? Result { get; } = StepJson.Observe<ExecutionOutput>(Output?.ToJsonString());
 
     public JsonObject ToJson() => new()
     {
@@ -42,7 +46,7 @@ internal static class DryRunner
     {
         ArgumentNullException.ThrowIfNull(outcome);
         var text = new StringBuilder();
-        var output = outcome.Output;
+        var output = outcome.Result;
         if (!outcome.Succeeded)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"dry run {outcome.ExecutionName}: {outcome.Status}");
@@ -51,45 +55,47 @@ internal static class DryRunner
             return text.ToString();
         }
 
-        text.AppendLine(CultureInfo.InvariantCulture, $"dry run of batch {output?["batchId"]} ({output?["dataset"]}), execution {outcome.ExecutionName}");
-        var published = output?["published"];
-        var status = published?["status"]?.GetValue<string>() ?? output?["action"]?.GetValue<string>();
-        var reason = published?["reason"]?.GetValue<string>() ?? output?["reason"]?.GetValue<string>();
-        switch (status)
+        text.AppendLine(CultureInfo.InvariantCulture, $"dry run of batch {output?.BatchId} ({output?.Dataset}), execution {outcome.ExecutionName}");
+        var published = output?.Published;
+        var reason = published?.Reason ?? output?.Reason;
+        // A loaded batch has Publish's verdict; a no-op one only Prepare's action.
+        if (published?.Status == PublishVerdict.DryRun)
         {
-            case "dry_run":
-                text.AppendLine(CultureInfo.InvariantCulture,
-                    $"  would apply  {Count(published, "inserted")} inserted, {Count(published, "updated")} updated, {Count(published, "deleted")} deleted, {Count(published, "unchanged")} unchanged");
-                break;
-            case "already_applied" or "applied":
-                text.AppendLine(CultureInfo.InvariantCulture, $"  a real run changes nothing: {reason ?? "the batch was applied already"}");
-                break;
-            default:
-                text.AppendLine(CultureInfo.InvariantCulture, $"  a real run skips it: {reason}");
-                break;
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"  would apply  {Count(published.Inserted)} inserted, {Count(published.Updated)} updated, {Count(published.Deleted)} deleted, {Count(published.Unchanged)} unchanged");
+        }
+        else if (published is null ? output?.Action == StepAction.Applied : published.Status is PublishVerdict.AlreadyApplied or PublishVerdict.Applied)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  a real run changes nothing: {reason ?? "the batch was applied already"}");
+        }
+        else
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  a real run skips it: {reason}");
         }
 
-        if (published?["rejected"]?.GetValue<long>() is > 0 and var rejected)
+        if (published?.Rejected is > 0 and var rejected)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"  rejected     {rejected:N0} rows (within the target's policy; they would not be applied):");
-            foreach (var r in published["firstRejects"]?.AsArray() ?? [])
+            foreach (var r in published.FirstRejects ?? [])
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"               shard {r?["shardIndex"]} row {r?["row"]} column '{r?["column"]}': {r?["reason"]}");
+                text.AppendLine(CultureInfo.InvariantCulture, $"               shard {r.ShardIndex} row {r.Row} column '{r.Column}': {r.Reason}");
             }
         }
 
-        foreach (var kind in new[] { "inserted", "updated", "deleted", "unchanged" })
+        if (published?.Samples is { } samples)
         {
-            var rows = published?["samples"]?[kind]?.AsArray();
-            if (rows is null || rows.Count == 0)
+            foreach (var (kind, rows) in new[] { ("inserted", samples.Inserted), ("updated", samples.Updated), ("deleted", samples.Deleted), ("unchanged", samples.Unchanged) })
             {
-                continue;
-            }
+                if (rows is null || rows.Count == 0)
+                {
+                    continue;
+                }
 
-            text.AppendLine(CultureInfo.InvariantCulture, $"  {kind} (first {rows.Count} by key):");
-            foreach (var row in rows)
-            {
-                text.AppendLine("    " + Row(kind, row!));
+                text.AppendLine(CultureInfo.InvariantCulture, $"  {kind} (first {rows.Count} by key):");
+                foreach (var row in rows)
+                {
+                    text.AppendLine("    " + Row(kind, row));
+                }
             }
         }
 
@@ -97,21 +103,20 @@ internal static class DryRunner
         return text.ToString();
     }
 
-    private static string Row(string kind, JsonNode row)
+    private static string Row(string kind, SampleOutput row)
     {
-        var key = row["key"]!.AsObject();
+        var key = row.Key ?? new Dictionary<string, string?>();
         var head = key.Count == 0 ? string.Empty : "(" + string.Join(", ", key.Select(k => $"{k.Key}={Value(k.Value)}")) + ")";
-        var columns = row["columns"]!.AsArray().Select(c => kind switch
+        var columns = (row.Columns ?? []).Select(c => kind switch
         {
-            "updated" => $"{c!["column"]} {Value(c["old"])} -> {Value(c["new"])}",
-            "deleted" => $"{c!["column"]}={Value(c["old"])}",
-            _ => $"{c!["column"]}={Value(c["new"])}",
+            "updated" => $"{c.Column} {Value(c.Old)} -> {Value(c.New)}",
+            "deleted" => $"{c.Column}={Value(c.Old)}",
+            _ => $"{c.Column}={Value(c.New)}",
         });
         return string.Join("  ", new[] { head, string.Join(", ", columns) }.Where(p => p.Length > 0));
     }
 
-    private static string Value(JsonNode? value) => value is null ? "null" : value.GetValue<string>();
+    private static string Value(string? value) => value ?? "null";
 
-    private static string Count(JsonNode? published, string name) =>
-        (published?[name]?.GetValue<long>() ?? 0).ToString("N0", CultureInfo.InvariantCulture);
+    private static string Count(long count) => count.ToString("N0", CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Writeback.Functions;
+using Writeback.Steps.Contract;
 using Writeback.Telemetry;
 
 namespace Writeback.History.Recording;
@@ -37,7 +38,7 @@ public sealed class RecordingFunctionHandler : IFunctionHandler
     public async Task<string> InvokeAsync(string payloadJson, InvocationContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var input = StepPayload.Read(payloadJson);
+        var input = StepInputView.Read(Name, payloadJson);
         if (input.BatchId is not { Length: > 0 } batchId || input.DryRun)
         {
             // Not a batch step (a ping, a malformed payload): nothing to attribute it to; the handler reports the error.
@@ -87,7 +88,7 @@ public sealed class RecordingFunctionHandler : IFunctionHandler
         }
 
         var duration = _history.Time.GetElapsedTime(started);
-        var output = StepPayload.Read(result);
+        var output = StepOutcomeView.Read(Name, batchId, input, result);
         if (handle is not null)
         {
             await TryRecordAsync(
@@ -95,57 +96,27 @@ public sealed class RecordingFunctionHandler : IFunctionHandler
                 async ct =>
                 {
                     await _history.StepEndedAsync(handle, new StepEnd(true, duration) { Rows = output.Rows, Bytes = output.Bytes }, ct);
-                    await RecordBatchProgressAsync(batchId, input, output, ct);
+                    await RecordBatchProgressAsync(batchId, output, ct);
                     return true;
                 },
                 CancellationToken.None);
         }
 
-        _log.Info("step succeeded", batchId, traceId, Field("step", Name), Field("shardIndex", input.ShardIndex), Field("durationMs", duration), Field("rows", output.Rows), Field("bytes", output.Bytes), Field("status", output.Status ?? output.Action));
+        _log.Info("step succeeded", batchId, traceId, Field("step", Name), Field("shardIndex", input.ShardIndex), Field("durationMs", duration), Field("rows", output.Rows), Field("bytes", output.Bytes), Field("status", output.Status));
         return result;
     }
 
     /// <summary>What a step's success means for the batch as a whole.</summary>
-    private async Task RecordBatchProgressAsync(string batchId, StepPayload input, StepPayload output, CancellationToken cancellationToken)
+    private async Task RecordBatchProgressAsync(string batchId, StepOutcomeView output, CancellationToken cancellationToken)
     {
-        switch (Name)
+        if (output.Batch is { } update)
         {
-            case Steps.Prepare:
-                await _history.UpdateBatchAsync(
-                    new BatchUpdate(batchId)
-                    {
-                        Dataset = output.Dataset,
-                        Traceparent = output.Traceparent,
-                        Partition = output.Partition,
-                        // skip: a newer batch already covers this partition; applied: this one already was. Either way it ends here.
-                        Status = output.Action switch { "skip" => RunStatus.Skipped, "applied" => RunStatus.Applied, _ => null },
-                        Ended = output.Action is "skip" or "applied",
-                    },
-                    cancellationToken);
-                await _history.CopyPartitionFromLedgerAsync(batchId, cancellationToken);
-                break;
-            case Steps.Verify:
-                await _history.UpdateBatchAsync(new BatchUpdate(batchId) { Rows = output.Rows }, cancellationToken);
-                break;
-            case Steps.Publish:
-                await _history.UpdateBatchAsync(
-                    new BatchUpdate(batchId)
-                    {
-                        Status = output.Status == "applied" ? RunStatus.Applied : RunStatus.Skipped,
-                        Ended = true,
-                        Inserted = output.Inserted,
-                        Updated = output.Updated,
-                        Deleted = output.Deleted,
-                        Unchanged = output.Unchanged,
-                        Rejected = output.Rejected,
-                    },
-                    cancellationToken);
-                break;
-            case Steps.Cleanup when input.HasError:
-                await _history.UpdateBatchAsync(
-                    new BatchUpdate(batchId) { Status = RunStatus.Failed, Ended = true, Error = input.Error ?? "Unknown", Cause = input.Cause ?? "" },
-                    cancellationToken);
-                break;
+            await _history.UpdateBatchAsync(update, cancellationToken);
+        }
+
+        if (Name == StepNames.Prepare)
+        {
+            await _history.CopyPartitionFromLedgerAsync(batchId, cancellationToken);
         }
     }
 

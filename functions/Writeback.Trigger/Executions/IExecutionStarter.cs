@@ -1,6 +1,4 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using Writeback.Trigger.Http;
 
 namespace Writeback.Trigger.Executions;
 
@@ -90,17 +88,6 @@ public sealed class ExecutionStartException : Exception
 
     /// <summary>True when retrying later may help (throttling, 5xx, network); false for a configuration fault.</summary>
     public bool Transient { get; }
-}
-
-/// <summary>The input every execution of the writeback state machine starts with.</summary>
-public sealed record ExecutionInput(
-    [property: JsonPropertyName("manifestUri")] string ManifestUri,
-    [property: JsonPropertyName("batchId")] string BatchId,
-    [property: JsonPropertyName("dataset")] string Dataset,
-    [property: JsonPropertyName("traceparent")] string? Traceparent,
-    [property: JsonPropertyName("partition")] string? Partition = null)
-{
-    public string ToJson() => JsonSerializer.Serialize(this, ExecutionInputJson.Default.ExecutionInput);
 }
 
 /// <summary>

@@ -98,9 +98,3 @@ public sealed partial class TriggerJson : JsonSerializerContext;
 [JsonSerializable(typeof(DescribeExecutionRequest))]
 [JsonSerializable(typeof(DescribeExecutionResponse))]
 internal sealed partial class StepFunctionsJson : JsonSerializerContext;
-
-/// <summary>The execution input: written with every field present and in a fixed order, so a redelivered event produces
-/// byte-identical input and Step Functions recognises it as the same request.</summary>
-[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
-[JsonSerializable(typeof(ExecutionInput))]
-public sealed partial class ExecutionInputJson : JsonSerializerContext;

@@ -1,6 +1,7 @@
 using Npgsql;
 using Writeback.Aggregate.Warehouse;
 using Writeback.Cli.Local;
+using Writeback.Steps.Contract;
 using Writeback.Testing;
 
 namespace Writeback.Cli.Tests.Local;
@@ -35,9 +36,9 @@ public sealed class DemoRunnerTests(PubSubEmulatorFixture pubsub) : IClassFixtur
         Assert.Contains(pubsub.Emulator is null ? "built-in push" : "Google's emulator", first.PubSub, StringComparison.Ordinal);
         Assert.All(first.Datasets, d => Assert.True(d.Succeeded, $"{d.Dataset}: {d.Status} {d.Error} {d.Cause}"));
         var students = first.Datasets.Single(d => d.Dataset == "student_dashboard");
-        Assert.Equal("load", students.Action);
+        Assert.Equal(StepAction.Load, students.Action);
         Assert.True(students.Aggregate.Rows > 1000, $"only {students.Aggregate.Rows} rows");
-        Assert.Equal(students.Aggregate.Rows, students.Count("inserted"));
+        Assert.Equal(students.Aggregate.Rows, students.Published?.Inserted);
         Assert.Equal(students.Aggregate.Rows, await CountAsync("dashboard.student_daily", Day));
         var classes = first.Datasets.Single(d => d.Dataset == "class_summary");
         Assert.Equal(classes.Aggregate.Rows, await CountAsync("dashboard.class_daily", Day));
@@ -50,7 +51,7 @@ public sealed class DemoRunnerTests(PubSubEmulatorFixture pubsub) : IClassFixtur
         Assert.All(second.Datasets, d =>
         {
             Assert.True(d.Succeeded, $"{d.Dataset}: {d.Status} {d.Error} {d.Cause}");
-            Assert.Equal("applied", d.Action);
+            Assert.Equal(StepAction.Applied, d.Action);
         });
         // A second run is a second export, so a new batch; its content equals the applied one, so nothing loads.
         Assert.NotEqual(students.Aggregate.BatchId, second.Datasets.Single(d => d.Dataset == "student_dashboard").Aggregate.BatchId);
@@ -67,9 +68,9 @@ public sealed class DemoRunnerTests(PubSubEmulatorFixture pubsub) : IClassFixtur
 
         var students = next.Datasets.Single(d => d.Dataset == "student_dashboard");
         Assert.True(students.Succeeded, $"{students.Status} {students.Error} {students.Cause}");
-        Assert.Equal("load", students.Action);
-        Assert.Equal(students.Aggregate.Rows, students.Count("inserted"));
-        Assert.Equal(0, students.Count("deleted"));
+        Assert.Equal(StepAction.Load, students.Action);
+        Assert.Equal(students.Aggregate.Rows, students.Published?.Inserted);
+        Assert.Equal(0, students.Published?.Deleted);
         Assert.Equal(students.Aggregate.Rows, await CountAsync("dashboard.student_daily", Day.AddDays(1)));
         Assert.Equal(before, await FingerprintAsync(Day));
     }

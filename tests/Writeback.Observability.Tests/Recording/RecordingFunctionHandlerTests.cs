@@ -3,6 +3,7 @@ using Writeback.Functions;
 using Writeback.History;
 using Writeback.History.Recording;
 using Writeback.Observability.Tests.Support;
+using Writeback.Steps.Contract;
 using Writeback.Testing;
 
 namespace Writeback.Observability.Tests.Recording;
@@ -15,14 +16,14 @@ public sealed class RecordingFunctionHandlerTests(PostgresDatabase database) : I
     public async Task A_successful_step_is_recorded_with_its_duration_and_counts_and_its_result_is_unchanged()
     {
         await using var history = new RunHistory(database.ConnectionString, _time);
-        var step = new FakeStep(Steps.LoadShard, _time, TimeSpan.FromSeconds(3), _ => """{"shardIndex":1,"rows":10,"bytes":100,"status":"loaded"}""");
+        var step = new FakeStep(StepNames.LoadShard, _time, TimeSpan.FromSeconds(3), _ => """{"shardIndex":1,"rows":10,"bytes":100,"status":"loaded"}""");
 
         var result = await new RecordingFunctionHandler(step, history).InvokeAsync(
             """{"batchId":"rec-ok","manifestUri":"file:///m.json","shardIndex":1}""", InvocationContext.Local(TimeSpan.FromMinutes(1)), CancellationToken.None);
 
         Assert.Equal("""{"shardIndex":1,"rows":10,"bytes":100,"status":"loaded"}""", result);
         var recorded = Assert.Single(await history.StepsAsync(["rec-ok"]));
-        Assert.Equal((Steps.LoadShard, 1, 1, StepStatus.Succeeded), (recorded.Step, recorded.ShardIndex, recorded.Attempt, recorded.Status));
+        Assert.Equal((StepNames.LoadShard, 1, 1, StepStatus.Succeeded), (recorded.Step, recorded.ShardIndex, recorded.Attempt, recorded.Status));
         Assert.Equal(3000, recorded.DurationMs);
         Assert.Equal((10L, 100L), (recorded.Rows, recorded.Bytes));
         Assert.Equal(_time.GetUtcNow() - TimeSpan.FromSeconds(3), recorded.StartedAt);
@@ -33,7 +34,7 @@ public sealed class RecordingFunctionHandlerTests(PostgresDatabase database) : I
     public async Task A_failed_step_is_recorded_with_its_error_and_rethrown_and_a_retry_counts_as_a_second_attempt()
     {
         await using var history = new RunHistory(database.ConnectionString, _time);
-        var failing = new FakeStep(Steps.Verify, _time, TimeSpan.FromSeconds(2), fail: new FunctionException("Writeback.Transient", "connection reset"));
+        var failing = new FakeStep(StepNames.Verify, _time, TimeSpan.FromSeconds(2), fail: new FunctionException("Writeback.Transient", "connection reset"));
         var recording = new RecordingFunctionHandler(failing, history);
         var payload = """{"batchId":"rec-fail","manifestUri":"file:///m.json"}""";
 
@@ -84,7 +85,7 @@ public sealed class RecordingFunctionHandlerTests(PostgresDatabase database) : I
     public async Task A_history_outage_does_not_fail_the_step()
     {
         await using var history = new RunHistory("Host=127.0.0.1;Port=1;Database=none;Timeout=1", _time);
-        var step = new FakeStep(Steps.Publish, _time, TimeSpan.FromSeconds(1), _ => """{"status":"applied"}""");
+        var step = new FakeStep(StepNames.Publish, _time, TimeSpan.FromSeconds(1), _ => """{"status":"applied"}""");
 
         var result = await new RecordingFunctionHandler(step, history).InvokeAsync(
             """{"batchId":"rec-outage","manifestUri":"file:///m.json"}""", InvocationContext.Local(TimeSpan.FromMinutes(1)), CancellationToken.None);

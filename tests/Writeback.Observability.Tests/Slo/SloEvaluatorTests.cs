@@ -3,6 +3,7 @@ using Writeback.Core.Contracts;
 using Writeback.History;
 using Writeback.Observability.Tests.Support;
 using Writeback.Slo;
+using Writeback.Steps.Contract;
 using Writeback.Testing;
 
 namespace Writeback.Observability.Tests.Slo;
@@ -33,7 +34,7 @@ public sealed class SloEvaluatorTests(PostgresDatabase database) : IClassFixture
         time.SetUtcNow(loadStarted - SyntheticRuns.Prepare);
         await runs.TriggerAsync(dataset, $"{dataset}-25");
         await runs.PrepareAsync(dataset, $"{dataset}-25", new DateOnly(2026, 11, 25));
-        await history.StepStartedAsync(new StepStart($"{dataset}-25", Steps.LoadShard, 0));
+        await history.StepStartedAsync(new StepStart($"{dataset}-25", StepNames.LoadShard, 0));
         time.Advance(TimeSpan.FromMinutes(5));
 
         var evaluation = await new SloEvaluator(history).EvaluateAsync(new SloTarget(dataset, Contract));
@@ -42,7 +43,7 @@ public sealed class SloEvaluatorTests(PostgresDatabase database) : IClassFixture
         Assert.Equal(time.GetUtcNow() + TimeSpan.FromMinutes(32), evaluation.PredictedEnd);
         Assert.Equal($"{dataset}-25", evaluation.BatchId);
         var typical = await history.TypicalDurationsAsync(dataset, 10);
-        Assert.Equal(SyntheticRuns.Load, typical[Steps.LoadShard]);
+        Assert.Equal(SyntheticRuns.Load, typical[StepNames.LoadShard]);
     }
 
     [Fact]
@@ -51,10 +52,10 @@ public sealed class SloEvaluatorTests(PostgresDatabase database) : IClassFixture
         var now = Deadline;
         var typical = new Dictionary<string, TimeSpan>
         {
-            [Steps.Prepare] = TimeSpan.FromMinutes(1),
-            [Steps.LoadShard] = TimeSpan.FromMinutes(30),
-            [Steps.Verify] = TimeSpan.FromMinutes(2),
-            [Steps.Publish] = TimeSpan.FromMinutes(5),
+            [StepNames.Prepare] = TimeSpan.FromMinutes(1),
+            [StepNames.LoadShard] = TimeSpan.FromMinutes(30),
+            [StepNames.Verify] = TimeSpan.FromMinutes(2),
+            [StepNames.Publish] = TimeSpan.FromMinutes(5),
         };
         StepRun Step(string step, int minutesAgo, bool done) => new()
         {
@@ -63,9 +64,9 @@ public sealed class SloEvaluatorTests(PostgresDatabase database) : IClassFixture
         };
 
         Assert.Equal(TimeSpan.FromMinutes(38), SloEvaluator.Remaining([], typical, now));
-        Assert.Equal(TimeSpan.FromMinutes(37), SloEvaluator.Remaining([Step(Steps.Prepare, 1, true)], typical, now));
-        Assert.Equal(TimeSpan.FromMinutes(7), SloEvaluator.Remaining([Step(Steps.Prepare, 50, true), Step(Steps.LoadShard, 45, false)], typical, now));
-        Assert.Equal(TimeSpan.FromMinutes(4), SloEvaluator.Remaining([Step(Steps.Verify, 3, true), Step(Steps.Publish, 1, false)], typical, now));
+        Assert.Equal(TimeSpan.FromMinutes(37), SloEvaluator.Remaining([Step(StepNames.Prepare, 1, true)], typical, now));
+        Assert.Equal(TimeSpan.FromMinutes(7), SloEvaluator.Remaining([Step(StepNames.Prepare, 50, true), Step(StepNames.LoadShard, 45, false)], typical, now));
+        Assert.Equal(TimeSpan.FromMinutes(4), SloEvaluator.Remaining([Step(StepNames.Verify, 3, true), Step(StepNames.Publish, 1, false)], typical, now));
         Assert.Null(SloEvaluator.Remaining([], new Dictionary<string, TimeSpan>(), now));
     }
 

@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Time.Testing;
 using Writeback.Functions;
-using Writeback.History;
 using Writeback.History.Recording;
+using Writeback.History;
+using Writeback.Steps.Contract;
 
 namespace Writeback.Observability.Tests.Support;
 
@@ -19,9 +20,9 @@ internal sealed class SyntheticRuns(RunHistory history, FakeTimeProvider time)
         new TriggerRecorder(history).RecordStartAsync(batchId, Input(dataset, batchId), "Started");
 
     public async Task PrepareAsync(string dataset, string batchId, DateOnly businessDate, TimeSpan? takes = null) =>
-        await Invoke(new FakeStep(Steps.Prepare, time, takes ?? Prepare,
-            _ => $$"""{"batchId":"{{batchId}}","dataset":"{{dataset}}","partition":"{{businessDate:yyyy-MM-dd}}","shardCount":2,"action":"load","traceparent":"{{Traceparent(batchId)}}"}"""),
-            Input(dataset, batchId));
+        await Invoke(new FakeStep(StepNames.Prepare, time, takes ?? Prepare,
+            _ => $$"""{"batchId":"{{batchId}}","dataset":"{{dataset}}","shardCount":2,"action":"load","traceparent":"{{Traceparent(batchId)}}"}"""),
+            Input(dataset, batchId, businessDate));
 
     /// <summary>A whole successful run for one business date with the typical step durations above.</summary>
     public async Task SucceedAsync(string dataset, string batchId, DateOnly businessDate, long rejected = 0)
@@ -30,14 +31,14 @@ internal sealed class SyntheticRuns(RunHistory history, FakeTimeProvider time)
         await PrepareAsync(dataset, batchId, businessDate);
         for (var shard = 0; shard < 2; shard++)
         {
-            await Invoke(new FakeStep(Steps.LoadShard, time, Load / 2, _ => """{"shardIndex":0,"rows":50,"bytes":1000,"status":"loaded"}"""),
+            await Invoke(new FakeStep(StepNames.LoadShard, time, Load / 2, _ => """{"shardIndex":0,"rows":50,"bytes":1000,"status":"loaded"}"""),
                 $$"""{"batchId":"{{batchId}}","manifestUri":"file:///m.json","shardIndex":{{shard}}}""");
         }
 
-        await Invoke(new FakeStep(Steps.Verify, time, Verify, _ => $$"""{"batchId":"{{batchId}}","rows":100,"shards":2}"""), Batch(batchId));
-        await Invoke(new FakeStep(Steps.Publish, time, Publish,
+        await Invoke(new FakeStep(StepNames.Verify, time, Verify, _ => $$"""{"batchId":"{{batchId}}","rows":100,"shards":2}"""), Batch(batchId));
+        await Invoke(new FakeStep(StepNames.Publish, time, Publish,
             _ => $$"""{"batchId":"{{batchId}}","status":"applied","inserted":100,"updated":0,"deleted":0,"unchanged":0,"reason":null,"rejected":{{rejected}}}"""), Batch(batchId));
-        await Invoke(new FakeStep(Steps.Cleanup, time, TimeSpan.FromSeconds(1), _ => $$"""{"batchId":"{{batchId}}","dropped":true,"recordedFailure":false}"""), Batch(batchId));
+        await Invoke(new FakeStep(StepNames.Cleanup, time, TimeSpan.FromSeconds(1), _ => $$"""{"batchId":"{{batchId}}","dropped":true,"recordedFailure":false}"""), Batch(batchId));
     }
 
     /// <summary>A run that fails loading a shard, then goes through the state machine's Catch into cleanup.</summary>
@@ -46,9 +47,9 @@ internal sealed class SyntheticRuns(RunHistory history, FakeTimeProvider time)
         await TriggerAsync(dataset, batchId);
         await PrepareAsync(dataset, batchId, businessDate);
         await Assert.ThrowsAsync<FunctionException>(() => Invoke(
-            new FakeStep(Steps.LoadShard, time, TimeSpan.FromMinutes(1), fail: new FunctionException(error, cause)),
+            new FakeStep(StepNames.LoadShard, time, TimeSpan.FromMinutes(1), fail: new FunctionException(error, cause)),
             $$"""{"batchId":"{{batchId}}","manifestUri":"file:///m.json","shardIndex":0}"""));
-        await Invoke(new FakeStep(Steps.Cleanup, time, TimeSpan.FromSeconds(1), _ => $$"""{"batchId":"{{batchId}}","dropped":true,"recordedFailure":true}"""),
+        await Invoke(new FakeStep(StepNames.Cleanup, time, TimeSpan.FromSeconds(1), _ => $$"""{"batchId":"{{batchId}}","dropped":true,"recordedFailure":true}"""),
             $$$"""{"batchId":"{{{batchId}}}","manifestUri":"file:///m.json","error":{"Error":"{{{error}}}","Cause":"{{{cause}}}"}}""");
     }
 
@@ -58,8 +59,9 @@ internal sealed class SyntheticRuns(RunHistory history, FakeTimeProvider time)
     public static string Traceparent(string batchId) =>
         $"00-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(batchId)))[..32]}-00f067aa0ba902b7-01";
 
-    private static string Input(string dataset, string batchId) =>
-        $$"""{"manifestUri":"file:///m.json","batchId":"{{batchId}}","dataset":"{{dataset}}","traceparent":"{{Traceparent(batchId)}}"}""";
+    /// <summary>The execution input, as the trigger writes it and Prepare receives it (the partition only where a test has one).</summary>
+    private static string Input(string dataset, string batchId, DateOnly? businessDate = null) =>
+        new ExecutionInput("file:///m.json", batchId, dataset, Traceparent(batchId), businessDate?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)).ToJson();
 
     private static string Batch(string batchId) => $$"""{"batchId":"{{batchId}}","manifestUri":"file:///m.json"}""";
 }

@@ -5,6 +5,7 @@ using Writeback.Functions;
 using Writeback.History;
 using Writeback.History.Recording;
 using Writeback.Observability.Tests.Support;
+using Writeback.Steps.Contract;
 using Writeback.Telemetry;
 using Writeback.Testing;
 
@@ -31,14 +32,14 @@ public sealed class TracingTests(PostgresDatabase database) : IClassFixture<Post
         var structured = new StructuredLog(log, time);
         var context = InvocationContext.Local(TimeSpan.FromMinutes(1));
 
-        await new RecordingFunctionHandler(new FakeStep(Steps.Prepare, time, TimeSpan.FromSeconds(1), _ => """{"action":"load","dataset":"trace_ds"}"""), history, structured)
+        await new RecordingFunctionHandler(new FakeStep(StepNames.Prepare, time, TimeSpan.FromSeconds(1), _ => """{"action":"load","dataset":"trace_ds"}"""), history, structured)
             .InvokeAsync($$"""{"batchId":"trace-1","manifestUri":"m","dataset":"trace_ds","traceparent":"00-{{TraceId}}-{{Parent}}-01"}""", context, CancellationToken.None);
         // Later steps get no traceparent in their payload: the batch's trace comes from history.
-        await new RecordingFunctionHandler(new FakeStep(Steps.Verify, time, TimeSpan.FromSeconds(1), _ => """{"rows":5}"""), history, structured)
+        await new RecordingFunctionHandler(new FakeStep(StepNames.Verify, time, TimeSpan.FromSeconds(1), _ => """{"rows":5}"""), history, structured)
             .InvokeAsync("""{"batchId":"trace-1","manifestUri":"m"}""", context, CancellationToken.None);
 
         var spans = _spans.Where(s => s.GetTagItem("writeback.batch_id") as string == "trace-1").ToList();
-        Assert.Equal([Steps.Prepare, Steps.Verify], spans.Select(s => s.OperationName));
+        Assert.Equal([StepNames.Prepare, StepNames.Verify], spans.Select(s => s.OperationName));
         Assert.All(spans, s => Assert.Equal(TraceId, s.TraceId.ToHexString()));
         Assert.Equal(Parent, spans[0].ParentSpanId.ToHexString());
         var lines = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();

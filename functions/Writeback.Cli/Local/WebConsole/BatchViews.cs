@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using Writeback.History;
 using Writeback.Slo;
-using HistorySteps = Writeback.History.Steps;
+using Writeback.Steps.Contract;
 
 namespace Writeback.Cli.Local.WebConsole;
 
@@ -38,7 +38,7 @@ internal sealed class BatchViews(RunHistory history, IReadOnlyList<SloTarget> ta
             : failed > 0 && attempts.All(s => s.Status == StepStatus.Failed) ? StepStatus.Failed
             : StepStatus.Succeeded;
         return new BatchStep(
-            HistorySteps.DisplayName(attempts.Key), status, start, end, end is { } e ? (e - start).TotalMilliseconds : null,
+            StepNames.DisplayName(attempts.Key), status, start, end, end is { } e ? (e - start).TotalMilliseconds : null,
             attempts.Where(s => s.ShardIndex >= 0).Select(s => s.ShardIndex).Distinct().Count(),
             attempts.Where(s => s.Status == StepStatus.Succeeded).Sum(s => s.Rows ?? 0),
             failed);

@@ -1,6 +1,9 @@
 using System.Text.Json.Serialization;
 
-namespace Writeback.Steps;
+namespace Writeback.Steps.Contract;
+
+// The steps' inputs and outputs as the state machine passes them. Property names are the wire names; the state
+// machine selects fields by them (StateMachineContractTests ties the two together).
 
 public sealed record PrepareInput
 {
@@ -11,6 +14,9 @@ public sealed record PrepareInput
     [JsonPropertyName("dataset")] public string? Dataset { get; init; }
 
     [JsonPropertyName("traceparent")] public string? Traceparent { get; init; }
+
+    /// <summary>The ready event's partition, as the trigger passes it; Prepare goes by the manifest's own.</summary>
+    [JsonPropertyName("partition")] public string? Partition { get; init; }
 
     /// <summary>The execution input's flag: load, verify and report what Publish would do, writing nothing.</summary>
     [JsonPropertyName("dryRun")] public bool DryRun { get; init; }
@@ -35,7 +41,7 @@ public sealed record PrepareOutput(
     [property: JsonPropertyName("manifestUri")] string ManifestUri,
     [property: JsonPropertyName("shardCount")] int ShardCount,
     [property: JsonPropertyName("shardIndices")] IReadOnlyList<int> ShardIndices,
-    [property: JsonPropertyName("action")] string Action,
+    [property: JsonPropertyName("action")] StepAction Action,
     [property: JsonPropertyName("reason")] string? Reason,
     [property: JsonPropertyName("traceparent")] string? Traceparent);
 
@@ -46,19 +52,25 @@ public sealed record LoadShardInput
     [JsonPropertyName("manifestUri")] public required string ManifestUri { get; init; }
 
     [JsonPropertyName("shardIndex")] public required int ShardIndex { get; init; }
+
+    /// <summary>Passed along by the state machine; the load is the same, but run history leaves a dry run out.</summary>
+    [JsonPropertyName("dryRun")] public bool DryRun { get; init; }
 }
 
 public sealed record LoadShardOutput(
     [property: JsonPropertyName("shardIndex")] int ShardIndex,
     [property: JsonPropertyName("rows")] long Rows,
     [property: JsonPropertyName("bytes")] long Bytes,
-    [property: JsonPropertyName("status")] string Status);
+    [property: JsonPropertyName("status")] ShardStatus Status);
 
 public sealed record BatchInput
 {
     [JsonPropertyName("batchId")] public required string BatchId { get; init; }
 
     [JsonPropertyName("manifestUri")] public required string ManifestUri { get; init; }
+
+    /// <summary>Passed along by the state machine; Verify is the same, but run history leaves a dry run out.</summary>
+    [JsonPropertyName("dryRun")] public bool DryRun { get; init; }
 }
 
 public sealed record PublishInput
@@ -75,12 +87,11 @@ public sealed record VerifyOutput(
     [property: JsonPropertyName("rows")] long Rows,
     [property: JsonPropertyName("shards")] int Shards);
 
-/// <param name="Status">applied, already_applied or skipped; for a dry run, dry_run (what would be applied) or the same verdicts.</param>
 /// <param name="Rejected">Rows the load set aside under the target's rejected-rows policy.</param>
 /// <param name="Samples">A dry run's sample rows of each kind; null for a real publish.</param>
 public sealed record PublishOutput(
     [property: JsonPropertyName("batchId")] string BatchId,
-    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("status")] PublishVerdict Status,
     [property: JsonPropertyName("inserted")] long Inserted,
     [property: JsonPropertyName("updated")] long Updated,
     [property: JsonPropertyName("deleted")] long Deleted,
@@ -135,24 +146,3 @@ public sealed record CleanupOutput(
     [property: JsonPropertyName("batchId")] string BatchId,
     [property: JsonPropertyName("dropped")] bool Dropped,
     [property: JsonPropertyName("recordedFailure")] bool RecordedFailure);
-
-/// <summary>
-/// Step inputs tolerate extra fields (the state machine may pass its own context along) but not missing or mistyped
-/// ones. Nulls are written, so every output field the state machine reads is always present.
-/// </summary>
-[JsonSourceGenerationOptions(
-    UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
-    RespectNullableAnnotations = true,
-    RespectRequiredConstructorParameters = true,
-    DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
-[JsonSerializable(typeof(PrepareInput))]
-[JsonSerializable(typeof(PrepareOutput))]
-[JsonSerializable(typeof(LoadShardInput))]
-[JsonSerializable(typeof(LoadShardOutput))]
-[JsonSerializable(typeof(BatchInput))]
-[JsonSerializable(typeof(PublishInput))]
-[JsonSerializable(typeof(VerifyOutput))]
-[JsonSerializable(typeof(PublishOutput))]
-[JsonSerializable(typeof(CleanupInput))]
-[JsonSerializable(typeof(CleanupOutput))]
-public sealed partial class StepJson : JsonSerializerContext;
