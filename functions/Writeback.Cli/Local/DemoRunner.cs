@@ -116,11 +116,11 @@ internal static class DemoRunner
         DateTimeOffset? loadStarted = null, lastLoaded = null;
         foreach (var e in execution.History)
         {
-            if (e.Type == "MapStateEntered")
+            if (e.Type == HistoryEventTypes.MapStateEntered)
             {
                 loadStarted ??= e.Timestamp;
             }
-            else if (e.Type == "MapIterationSucceeded")
+            else if (e.Type == HistoryEventTypes.MapIterationSucceeded)
             {
                 loaded++;
                 lastLoaded = e.Timestamp;

@@ -37,11 +37,11 @@ internal static class ExecutionReport
         foreach (var e in execution.History)
         {
             var name = e.Details?["name"]?.GetValue<string>();
-            if (e.Type is "MapIterationStarted" or "ParallelStateStarted")
+            if (e.Type is HistoryEventTypes.MapIterationStarted or HistoryEventTypes.ParallelStateStarted)
             {
                 depth++;
             }
-            else if (e.Type is "MapIterationSucceeded" or "MapIterationFailed" or "MapIterationAborted" or "ParallelStateSucceeded" or "ParallelStateFailed")
+            else if (e.Type is HistoryEventTypes.MapIterationSucceeded or HistoryEventTypes.MapIterationFailed or "MapIterationAborted" or HistoryEventTypes.ParallelStateSucceeded or HistoryEventTypes.ParallelStateFailed)
             {
                 depth = Math.Max(0, depth - 1);
             }
@@ -51,11 +51,11 @@ internal static class ExecutionReport
                 continue;
             }
 
-            if (e.Type is "TaskStateEntered" or "MapStateEntered" or "ParallelStateEntered")
+            if (e.Type is HistoryEventTypes.TaskStateEntered or HistoryEventTypes.MapStateEntered or HistoryEventTypes.ParallelStateEntered)
             {
                 open[name] = e.Timestamp;
             }
-            else if (e.Type is "TaskStateExited" or "MapStateExited" or "ParallelStateExited" && open.Remove(name, out var started))
+            else if (e.Type is HistoryEventTypes.TaskStateExited or HistoryEventTypes.MapStateExited or HistoryEventTypes.ParallelStateExited && open.Remove(name, out var started))
             {
                 steps.Add(new StepTiming(name, started, e.Timestamp - started));
             }
