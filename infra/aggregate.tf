@@ -84,7 +84,7 @@ resource "google_cloud_run_v2_service" "aggregate" {
         cpu_idle = true
       }
 
-      # The names AggregateEnvironment reads (functions/Writeback.Aggregate); cloud mode uses BigQuery, GCS, Pub/Sub.
+      # The names AggregateEnvironment reads (functions/gcp/Writeback.Aggregate); cloud mode uses BigQuery, GCS, Pub/Sub.
       env {
         name  = "WRITEBACK_MODE"
         value = "cloud"

@@ -109,7 +109,7 @@ zip_stage() {
 }
 
 writers="$work/writers"
-publish_aot functions/Writeback.Functions.Writers/Writeback.Functions.Writers.csproj "$writers"
+publish_aot functions/aws/Writeback.Writers.Host/Writeback.Writers.Host.csproj "$writers"
 if [[ ! -d "$root/targets" ]]; then
     echo "build-artifacts: $root/targets (the target contracts) is missing; the writers need it" >&2
     exit 1
@@ -120,7 +120,7 @@ if [[ -d "$root/certs" ]]; then cp -r "$root/certs" "$writers/certs"; fi
 zip_stage "$writers" "$out/writeback-writers.zip"
 
 trigger="$work/trigger"
-publish_aot functions/Writeback.Functions.Trigger/Writeback.Functions.Trigger.csproj "$trigger"
+publish_aot functions/aws/Writeback.Trigger.Host/Writeback.Trigger.Host.csproj "$trigger"
 # The trigger accepts events only for datasets that have a target contract (it reads targets/ next to bootstrap).
 cp -r "$root/targets" "$trigger/targets"
 zip_stage "$trigger" "$out/writeback-trigger.zip"
@@ -129,9 +129,9 @@ zip_stage "$trigger" "$out/writeback-trigger.zip"
 aggregate="$root/artifacts/aggregate"
 rm -rf "$aggregate"
 mkdir -p "$aggregate"
-echo "build-artifacts: dotnet publish functions/Writeback.Aggregate (linux-x64, framework-dependent, for Cloud Run)" >&2
+echo "build-artifacts: dotnet publish functions/gcp/Writeback.Aggregate (linux-x64, framework-dependent, for Cloud Run)" >&2
 log="$work/aggregate.log"
-if ! dotnet publish "$root/functions/Writeback.Aggregate/Writeback.Aggregate.csproj" -c Release -r linux-x64 \
+if ! dotnet publish "$root/functions/gcp/Writeback.Aggregate/Writeback.Aggregate.csproj" -c Release -r linux-x64 \
     --self-contained false -o "$aggregate/app" -p:TreatWarningsAsErrors=true --nologo >"$log" 2>&1; then
     cat "$log" >&2
     echo "build-artifacts: publish of the aggregate function failed (log above)" >&2

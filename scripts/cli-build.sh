@@ -9,12 +9,12 @@ require_dotnet() {
     fi
 }
 
-cli_dll="$WRITEBACK_ROOT/functions/Writeback.Cli/bin/Release/net10.0/writeback.dll"
+cli_dll="$WRITEBACK_ROOT/functions/cli/Writeback.Cli/bin/Release/net10.0/writeback.dll"
 
 # The build is skipped when nothing it compiles changed since the last successful one: a `dotnet build` that finds
 # nothing to do still costs seconds per command. The stamp is taken when a build starts, so an edit made during the
 # build counts as newer; directories count too, so an added or deleted file is seen (their mtime changes).
-cli_stamp="$WRITEBACK_ROOT/functions/Writeback.Cli/bin/Release/.writeback-built"
+cli_stamp="$WRITEBACK_ROOT/functions/cli/Writeback.Cli/bin/Release/.writeback-built"
 
 cli_up_to_date() {
     [[ -f "$cli_dll" && -f "$cli_stamp" ]] || return 1
@@ -34,7 +34,7 @@ build_cli() {
     mkdir -p "$(dirname "$cli_stamp")"
     touch "$cli_stamp.new"
     local log; log="$(mktemp)"
-    if ! dotnet build "$WRITEBACK_ROOT/functions/Writeback.Cli/Writeback.Cli.csproj" -c Release --nologo -v q -clp:ErrorsOnly >"$log" 2>&1; then
+    if ! dotnet build "$WRITEBACK_ROOT/functions/cli/Writeback.Cli/Writeback.Cli.csproj" -c Release --nologo -v q -clp:ErrorsOnly >"$log" 2>&1; then
         cat "$log" >&2; rm -f "$log"
         echo "writeback: the build failed (above); fix it or run 'dotnet build serverless.sln' to see more." >&2
         exit 1

@@ -2,7 +2,7 @@
 # Runs one batch of many tiny shards (default 20,000; one row each, class_summary) through
 # statemachines/writeback.asl.json with the real step handlers against a throwaway PostgreSQL, the path a batch over
 # 800 shards takes: the Distributed Map. Prints the wall time and the history sizes (parent, children). It is
-# tests/Writeback.Cli.Tests DistributedLoadTests at full size; CI runs the same test with 900 shards.
+# tests/cli/Writeback.Cli.Tests DistributedLoadTests at full size; CI runs the same test with 900 shards.
 set -euo pipefail
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
   sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
@@ -21,7 +21,7 @@ if [[ -z "${WRITEBACK_PG:-}" ]]; then
 else
   trap 'rm -f "$report"' EXIT
 fi
-project="$root/tests/Writeback.Cli.Tests"
+project="$root/tests/cli/Writeback.Cli.Tests"
 if ! built="$(dotnet build "$project" --nologo -v quiet 2>&1)"; then
   grep -E "error" <<<"$built" >&2 || printf '%s\n' "$built" >&2
   exit 1

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sums the real-crash suite's per-scenario lines (tests/Writeback.Cli.Tests/Faults) into one line for the CI log:
+# Sums the real-crash suite's per-scenario lines (tests/cli/Writeback.Cli.Tests/Faults) into one line for the CI log:
 # faults injected by kind, scenarios held, rows lost, rows duplicated, mixed reads seen by the concurrent reader.
 set -euo pipefail
 file="${1:?usage: summarize-crash-suite.sh FILE}"

@@ -129,7 +129,7 @@ static void Publish(string root, string rid, string output)
     {
         ArgumentList =
         {
-            "publish", Path.Combine(root, "functions", "Writeback.Functions.Writers", "Writeback.Functions.Writers.csproj"),
+            "publish", Path.Combine(root, "functions", "aws", "Writeback.Writers.Host", "Writeback.Writers.Host.csproj"),
             "-c", "Release", "-r", rid, "--self-contained", "false", "-p:PublishAot=false", "-o", output, "--nologo", "-v", "q",
         },
         RedirectStandardOutput = true,

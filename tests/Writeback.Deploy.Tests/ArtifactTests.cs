@@ -9,8 +9,8 @@ public sealed class ArtifactTests
     /// <summary>Which host project builds which artifact (scripts/build-artifacts.sh does exactly this).</summary>
     private static readonly Dictionary<string, string> HostOfArtifact = new(StringComparer.Ordinal)
     {
-        ["artifacts/writeback-writers.zip"] = "functions/Writeback.Functions.Writers/Writeback.Functions.Writers.csproj",
-        ["artifacts/writeback-trigger.zip"] = "functions/Writeback.Functions.Trigger/Writeback.Functions.Trigger.csproj",
+        ["artifacts/writeback-writers.zip"] = "functions/aws/Writeback.Writers.Host/Writeback.Writers.Host.csproj",
+        ["artifacts/writeback-trigger.zip"] = "functions/aws/Writeback.Trigger.Host/Writeback.Trigger.Host.csproj",
     };
 
     private static readonly CfnTemplate Template = CfnTemplate.Load(Repo.PathOf("template.yaml"));

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using Amazon.Runtime;
 using Npgsql;
-using Writeback.Functions.Writers;
+using Writeback.Writers.Host;
 
 namespace Writeback.Deploy.Tests;
 

@@ -46,8 +46,8 @@ public sealed class ProjectDependencyTests
         ["Writeback.Lambda"] = (Part.Aws, false),
         ["Writeback.Trigger"] = (Part.Aws, false),
         ["Writeback.Steps"] = (Part.Aws, false),
-        ["Writeback.Functions.Writers"] = (Part.Aws, true),
-        ["Writeback.Functions.Trigger"] = (Part.Aws, true),
+        ["Writeback.Writers.Host"] = (Part.Aws, true),
+        ["Writeback.Trigger.Host"] = (Part.Aws, true),
         // The ASL engine runs only where AWS Step Functions does not: locally, behind its compatible endpoint.
         ["Writeback.StepFunctions"] = (Part.Local, false),
         ["Writeback.StepFunctions.Local"] = (Part.Local, false),
@@ -111,7 +111,7 @@ public sealed class ProjectDependencyTests
     public void No_deployed_host_references_a_local_stand_in()
     {
         var deployed = Projects.Where(p => p.Value.Deployed).Select(p => p.Key).ToList();
-        Assert.Equal(["Writeback.Aggregate", "Writeback.Functions.Trigger", "Writeback.Functions.Writers"], deployed.Order(StringComparer.Ordinal));
+        Assert.Equal(["Writeback.Aggregate", "Writeback.Trigger.Host", "Writeback.Writers.Host"], deployed.Order(StringComparer.Ordinal));
         var violations = deployed
             .SelectMany(host => Closure(host).Where(c => !c.Reference.IsPackage && IsLocal(c.Reference.Name)).Select(c => c.Path))
             .ToList();

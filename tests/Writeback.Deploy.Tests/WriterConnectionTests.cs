@@ -4,7 +4,7 @@ using Npgsql;
 using Writeback.Core.Contracts;
 using Writeback.Core.Tests.Support;
 using Writeback.Functions;
-using Writeback.Functions.Writers;
+using Writeback.Writers.Host;
 using Writeback.Steps;
 using Writeback.Testing;
 using static Writeback.Core.Tests.Support.TestBatches;
