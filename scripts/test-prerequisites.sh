@@ -47,7 +47,7 @@ if ! command -v terraform >/dev/null 2>&1; then
     echo "writeback: terraform is not on PATH; the infra/ formatting test will fail until Terraform >= 1.5 is installed." >&2
 fi
 
-# Report and console tests (tests/aws/Writeback.Observability.Tests, tests/cli/Writeback.Cli.Tests/Local/WebConsole): headless Chromium,
+# Report and console tests (tests/shared/Writeback.Observability.Tests, tests/cli/Writeback.Cli.Tests/Local/WebConsole): headless Chromium,
 # Debian's package `chromium`; Playwright drives it with the driver its NuGet package brings and downloads no browser.
 if ! command -v chromium >/dev/null 2>&1 && [[ ! -x /usr/bin/chromium ]]; then
     if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then

@@ -15,7 +15,7 @@ public sealed class ProjectDependencyTests
         /// <summary>Batches, shards, targets, load modes, the ledger: knows no cloud.</summary>
         Domain,
 
-        /// <summary>The handler contract every function implements, like Amazon.Lambda.Core.</summary>
+        /// <summary>The contracts: the handler contract every function implements (like Amazon.Lambda.Core), the steps' wire contract.</summary>
         Contract,
 
         /// <summary>Cloud-neutral capabilities either side may take: traces and logs, run history, SLO, the report.</summary>
@@ -36,6 +36,7 @@ public sealed class ProjectDependencyTests
     {
         ["Writeback.Core"] = (Part.Domain, false),
         ["Writeback.Functions"] = (Part.Contract, false),
+        ["Writeback.Steps.Contract"] = (Part.Contract, false),
         ["Writeback.Telemetry"] = (Part.Shared, false),
         ["Writeback.History"] = (Part.Shared, false),
         ["Writeback.Slo"] = (Part.Shared, false),

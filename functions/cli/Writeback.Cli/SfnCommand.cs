@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Writeback.Core.Storage;
 using System.Text.Json.Nodes;
+using Writeback.Core.Storage;
 using Writeback.StepFunctions;
 
 namespace Writeback.Cli;
@@ -122,9 +122,10 @@ internal static class SfnCommand
         }
 
         // The handlers write to WRITEBACK_PG: an unreachable server is said once now, not as a Task failure after every
-        // retry. With every Task mocked nothing reaches the database.
+        // retry. A definition without Task states, or with every Task mocked, reaches no database and needs none.
         string? connectionString = null;
-        if (mocks is null && (connectionString = await CliDatabase.RequireAsync("sfn run", ct)) is null)
+        if (mocks is null && HasTaskStates(JsonNode.Parse(text))
+            && (connectionString = await CliDatabase.RequireAsync("sfn run", ct)) is null)
         {
             return Invalid;
         }
@@ -223,4 +224,12 @@ internal static class SfnCommand
 
         return Directory.GetCurrentDirectory();
     }
+
+    /// <summary>Whether any state, at any depth (Parallel branches, Map processors), is a Task.</summary>
+    private static bool HasTaskStates(JsonNode? node) => node switch
+    {
+        JsonObject o => (o["Type"] is JsonValue type && type.TryGetValue<string>(out var t) && t == "Task") || o.Any(p => HasTaskStates(p.Value)),
+        JsonArray a => a.Any(HasTaskStates),
+        _ => false,
+    };
 }

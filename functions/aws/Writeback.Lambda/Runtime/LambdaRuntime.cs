@@ -49,18 +49,12 @@ public static class LambdaRuntime
     /// <summary>The errorType reported when the response was larger than the Runtime API accepts.</summary>
     public const string ResponseTooLargeErrorType = "Function.ResponseSizeTooLarge";
 
-    /// <summary>Runs the handler named by <c>_HANDLER</c> against <c>AWS_LAMBDA_RUNTIME_API</c>.</summary>
-    /// <returns>The process exit code: 0 when stopped through <paramref name="cancellationToken"/>, 1 after an init error.</returns>
-    public static Task<int> RunAsync(IEnumerable<IFunctionHandler> handlers, CancellationToken cancellationToken) =>
-        RunAsync(() => handlers, LambdaRuntimeOptions.FromEnvironment(), cancellationToken);
-
-    public static Task<int> RunAsync(IEnumerable<IFunctionHandler> handlers, LambdaRuntimeOptions options, CancellationToken cancellationToken) =>
-        RunAsync(() => handlers, options, cancellationToken);
-
     /// <summary>
-    /// As above, but creates the handlers inside the runtime, so a failure while building them (missing configuration,
-    /// an unreadable key) is reported to Lambda as an init error instead of a silent crash.
+    /// Runs the handler <c>_HANDLER</c> names against <c>AWS_LAMBDA_RUNTIME_API</c>, creating the handlers inside the
+    /// runtime, so a failure while building them (missing configuration, an unreadable key) is reported to Lambda as an
+    /// init error instead of a silent crash.
     /// </summary>
+    /// <returns>The process exit code: 0 when stopped through <paramref name="cancellationToken"/>, 1 after an init error.</returns>
     public static async Task<int> RunAsync(
         Func<IEnumerable<IFunctionHandler>> createHandlers, LambdaRuntimeOptions options, CancellationToken cancellationToken)
     {
@@ -68,20 +62,6 @@ public static class LambdaRuntime
         ArgumentNullException.ThrowIfNull(options);
         using var client = RuntimeApiClient.ForEndpoint(options.RuntimeApi, options.HttpHandler);
         return await RunAsync(client, () => Select(createHandlers().ToList(), options.HandlerName), options, cancellationToken);
-    }
-
-    /// <summary>
-    /// For a binary that holds several functions: only the registration <c>_HANDLER</c> names is created, so one
-    /// function's configuration (its environment variables) is never required by another.
-    /// </summary>
-    public static async Task<int> RunAsync(
-        IEnumerable<FunctionRegistration> registrations, LambdaRuntimeOptions options, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(registrations);
-        ArgumentNullException.ThrowIfNull(options);
-        var list = registrations.ToList();
-        using var client = RuntimeApiClient.ForEndpoint(options.RuntimeApi, options.HttpHandler);
-        return await RunAsync(client, () => Select(list, options.HandlerName), options, cancellationToken);
     }
 
     private static async Task<int> RunAsync(
@@ -129,26 +109,17 @@ public static class LambdaRuntime
 
     private static (IFunctionHandler? Handler, string? Problem) Select(List<IFunctionHandler> handlers, string? name)
     {
-        var registrations = handlers.Select(h => new FunctionRegistration(h.Name, () => h)).ToList();
-        return Select(registrations, name);
-    }
-
-    private static (IFunctionHandler? Handler, string? Problem) Select(List<FunctionRegistration> handlers, string? name)
-    {
         var names = string.Join(", ", handlers.Select(h => h.Name));
         if (string.IsNullOrEmpty(name))
         {
             return handlers.Count == 1
-                ? (handlers[0].Create(), null)
+                ? (handlers[0], null)
                 : (null, $"{LambdaRuntimeOptions.HandlerVariable} is not set and this binary holds {handlers.Count} handlers ({names}).");
         }
 
         var match = handlers.FirstOrDefault(h => string.Equals(h.Name, name, StringComparison.Ordinal));
         return match is not null
-            ? (match.Create(), null)
+            ? (match, null)
             : (null, $"{LambdaRuntimeOptions.HandlerVariable} '{name}' names no handler in this binary; it holds: {names}.");
     }
 }
-
-/// <summary>A function this binary can host, created only when <c>_HANDLER</c> selects it.</summary>
-public sealed record FunctionRegistration(string Name, Func<IFunctionHandler> Create);

@@ -24,7 +24,7 @@ public sealed class LambdaRuntimeTests : IAsyncLifetime
     }
 
     private Task<int> Run(string? handlerName, params IFunctionHandler[] handlers) =>
-        LambdaRuntime.RunAsync(handlers, new LambdaRuntimeOptions { RuntimeApi = _emulator.RuntimeApi, HandlerName = handlerName }, _stop.Token);
+        LambdaRuntime.RunAsync(() => handlers, new LambdaRuntimeOptions { RuntimeApi = _emulator.RuntimeApi, HandlerName = handlerName }, _stop.Token);
 
     [Fact]
     public async Task An_invocation_round_trips_the_payload_to_the_response()
@@ -179,44 +179,6 @@ public sealed class LambdaRuntimeTests : IAsyncLifetime
         Assert.Equal(["1", "2", "4", "5"], results.Where(r => !r.IsError).Select(r => r.Body));
         Assert.Equal("Writeback.Bad", Assert.Single(results, r => r.IsError).ErrorTypeHeader);
         await StopAsync(run);
-    }
-
-    [Fact]
-    public async Task Only_the_registration_HANDLER_names_is_created()
-    {
-        var created = new List<string>();
-        IFunctionHandler Create(string name)
-        {
-            created.Add(name);
-            return name == "writeback-trigger"
-                ? new Handler(name, (_, _, _) => Task.FromResult("\"trigger\""))
-                : throw new InvalidOperationException($"{name} needs configuration this function does not have");
-        }
-
-        var run = LambdaRuntime.RunAsync(
-            [new FunctionRegistration("writeback-load-shard", () => Create("writeback-load-shard")), new FunctionRegistration("writeback-trigger", () => Create("writeback-trigger"))],
-            new LambdaRuntimeOptions { RuntimeApi = _emulator.RuntimeApi, HandlerName = "writeback-trigger" },
-            _stop.Token);
-
-        var outcome = await _emulator.Enqueue("{}").WaitAsync(Patience);
-
-        Assert.Equal("\"trigger\"", outcome.Body);
-        Assert.Equal(["writeback-trigger"], created);
-        await StopAsync(run);
-    }
-
-    [Fact]
-    public async Task A_registration_that_fails_to_create_is_an_init_error()
-    {
-        var exitCode = await LambdaRuntime.RunAsync(
-            [new FunctionRegistration("writeback-trigger", () => throw new InvalidOperationException("WRITEBACK_TRIGGER_AUDIENCE is not set"))],
-            new LambdaRuntimeOptions { RuntimeApi = _emulator.RuntimeApi, HandlerName = "writeback-trigger" },
-            _stop.Token).WaitAsync(Patience);
-
-        var error = await _emulator.InitError.WaitAsync(Patience);
-        Assert.Equal(1, exitCode);
-        Assert.Equal(LambdaRuntime.InitFailedErrorType, error.ErrorTypeHeader);
-        Assert.Contains("WRITEBACK_TRIGGER_AUDIENCE", error.Body, StringComparison.Ordinal);
     }
 
     private static Task<string> Echo(string payload, InvocationContext context, CancellationToken ct) => Task.FromResult(payload);
