@@ -55,24 +55,20 @@ internal static class SfnSubstitutions
             return fallback;
         }
 
-        var yaml = new YamlStream();
-        using (var reader = new StreamReader(templatePath))
-        {
-            yaml.Load(reader);
-        }
-
-        if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode rootNode || Child(rootNode, "Resources") is not YamlMappingNode resources)
+        if (SamTemplate.Load(templatePath) is not { } template)
         {
             return fallback;
         }
 
-        var parameters = Child(rootNode, "Parameters") as YamlMappingNode;
+        var (rootNode, resources) = template;
+
+        var parameters = SamTemplate.Child(rootNode, "Parameters") as YamlMappingNode;
         foreach (var (_, resource) in resources.Children)
         {
-            if (resource is YamlMappingNode r && Scalar(r, "Type") is "AWS::Serverless::StateMachine" or "AWS::StepFunctions::StateMachine"
-                && Child(r, "Properties") is YamlMappingNode props
-                && Scalar(props, "DefinitionUri") is { } uri && Path.GetFileName(uri) == definitionFile
-                && Child(props, "Name") is YamlScalarNode { Value: { } name } node)
+            if (resource is YamlMappingNode r && SamTemplate.Scalar(r, "Type") is "AWS::Serverless::StateMachine" or "AWS::StepFunctions::StateMachine"
+                && SamTemplate.Child(r, "Properties") is YamlMappingNode props
+                && SamTemplate.Scalar(props, "DefinitionUri") is { } uri && Path.GetFileName(uri) == definitionFile
+                && SamTemplate.Child(props, "Name") is YamlScalarNode { Value: { } name } node)
             {
                 return node.Tag.IsEmpty ? name : node.Tag.Value == "!Sub" ? SubstituteParameters(name, parameters) ?? fallback : fallback;
             }
@@ -88,13 +84,13 @@ internal static class SfnSubstitutions
         while (text.IndexOf("${", at, StringComparison.Ordinal) is var open and >= 0)
         {
             var close = text.IndexOf('}', open);
-            if (close < 0 || parameters is null || Child(parameters, text[(open + 2)..close]) is not YamlMappingNode parameter)
+            if (close < 0 || parameters is null || SamTemplate.Child(parameters, text[(open + 2)..close]) is not YamlMappingNode parameter)
             {
                 return null;
             }
 
-            var value = Scalar(parameter, "Default")
-                ?? (Child(parameter, "AllowedValues") is YamlSequenceNode { Children.Count: > 0 } allowed ? (allowed.Children[0] as YamlScalarNode)?.Value : null);
+            var value = SamTemplate.Scalar(parameter, "Default")
+                ?? (SamTemplate.Child(parameter, "AllowedValues") is YamlSequenceNode { Children.Count: > 0 } allowed ? (allowed.Children[0] as YamlScalarNode)?.Value : null);
             if (value is null)
             {
                 return null;
@@ -110,33 +106,28 @@ internal static class SfnSubstitutions
     private static Dictionary<string, string> FromTemplate(string templatePath, string definitionFile)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        var yaml = new YamlStream();
-        using (var reader = new StreamReader(templatePath))
-        {
-            yaml.Load(reader);
-        }
-
-        if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode rootNode
-            || !rootNode.Children.TryGetValue(new YamlScalarNode("Resources"), out var resourcesNode) || resourcesNode is not YamlMappingNode resources)
+        if (SamTemplate.Load(templatePath) is not { } template)
         {
             return result;
         }
 
+        var (_, resources) = template;
+
         foreach (var (_, resource) in resources.Children)
         {
-            if (resource is not YamlMappingNode r || Scalar(r, "Type") is not ("AWS::Serverless::StateMachine" or "AWS::StepFunctions::StateMachine")
-                || Child(r, "Properties") is not YamlMappingNode props)
+            if (resource is not YamlMappingNode r || SamTemplate.Scalar(r, "Type") is not ("AWS::Serverless::StateMachine" or "AWS::StepFunctions::StateMachine")
+                || SamTemplate.Child(r, "Properties") is not YamlMappingNode props)
             {
                 continue;
             }
 
-            var uri = Scalar(props, "DefinitionUri");
+            var uri = SamTemplate.Scalar(props, "DefinitionUri");
             if (uri is not null && !string.Equals(Path.GetFileName(uri), definitionFile, StringComparison.Ordinal))
             {
                 continue;
             }
 
-            if (Child(props, "DefinitionSubstitutions") is not YamlMappingNode substitutions)
+            if (SamTemplate.Child(props, "DefinitionSubstitutions") is not YamlMappingNode substitutions)
             {
                 continue;
             }
@@ -167,31 +158,24 @@ internal static class SfnSubstitutions
             case YamlSequenceNode seq when seq.Tag.Value == "!GetAtt" && seq.Children.Count > 0:
                 target = (seq.Children[0] as YamlScalarNode)?.Value;
                 break;
-            case YamlMappingNode m when Child(m, "Fn::GetAtt") is YamlSequenceNode getAtt && getAtt.Children.Count > 0:
+            case YamlMappingNode m when SamTemplate.Child(m, "Fn::GetAtt") is YamlSequenceNode getAtt && getAtt.Children.Count > 0:
                 target = (getAtt.Children[0] as YamlScalarNode)?.Value;
                 break;
-            case YamlMappingNode m when Scalar(m, "Ref") is { } reference:
+            case YamlMappingNode m when SamTemplate.Scalar(m, "Ref") is { } reference:
                 target = reference;
                 break;
             default:
                 break;
         }
 
-        if (target is null || Child(resources, target) is not YamlMappingNode resource || Child(resource, "Properties") is not YamlMappingNode props)
+        if (target is null || SamTemplate.Child(resources, target) is not YamlMappingNode resource || SamTemplate.Child(resource, "Properties") is not YamlMappingNode props)
         {
             return null;
         }
 
-        var handler = Scalar(props, "Handler");
-        var functionName = Scalar(props, "FunctionName");
+        var handler = SamTemplate.Scalar(props, "Handler");
+        var functionName = SamTemplate.Scalar(props, "FunctionName");
         var name = handler ?? functionName;
         return name is null ? null : LocalArnPrefix + name;
     }
-
-    internal static YamlNode? Child(YamlMappingNode node, string key) =>
-        node.Children.TryGetValue(new YamlScalarNode(key), out var child) ? child : null;
-
-    /// <summary>A plain scalar's value; tagged scalars (<c>!Sub</c>, <c>!Ref</c>) need the cloud, so they count as absent.</summary>
-    internal static string? Scalar(YamlMappingNode node, string key) =>
-        Child(node, key) is YamlScalarNode { Tag.IsEmpty: true } s ? s.Value : null;
 }

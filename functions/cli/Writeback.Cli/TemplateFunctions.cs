@@ -15,25 +15,20 @@ internal static class TemplateFunctions
 {
     public static IReadOnlyList<TemplateFunction> Read(string templatePath)
     {
-        var yaml = new YamlStream();
-        using (var reader = new StreamReader(templatePath))
-        {
-            yaml.Load(reader);
-        }
-
-        if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode root
-            || SfnSubstitutions.Child(root, "Resources") is not YamlMappingNode resources)
+        if (SamTemplate.Load(templatePath) is not { } template)
         {
             return [];
         }
 
-        var globals = SfnSubstitutions.Child(root, "Globals") is YamlMappingNode g && SfnSubstitutions.Child(g, "Function") is YamlMappingNode gf ? gf : null;
+        var (root, resources) = template;
+
+        var globals = SamTemplate.Child(root, "Globals") is YamlMappingNode g && SamTemplate.Child(g, "Function") is YamlMappingNode gf ? gf : null;
         var functions = new List<TemplateFunction>();
         foreach (var (key, node) in resources.Children)
         {
-            if (node is not YamlMappingNode resource || SfnSubstitutions.Scalar(resource, "Type") != "AWS::Serverless::Function"
-                || SfnSubstitutions.Child(resource, "Properties") is not YamlMappingNode properties
-                || SfnSubstitutions.Scalar(properties, "Handler") is not { } handler)
+            if (node is not YamlMappingNode resource || SamTemplate.Scalar(resource, "Type") != "AWS::Serverless::Function"
+                || SamTemplate.Child(resource, "Properties") is not YamlMappingNode properties
+                || SamTemplate.Scalar(properties, "Handler") is not { } handler)
             {
                 continue;
             }
@@ -42,7 +37,7 @@ internal static class TemplateFunctions
             functions.Add(new TemplateFunction(
                 ((YamlScalarNode)key).Value!,
                 handler,
-                SfnSubstitutions.Scalar(properties, "CodeUri"),
+                SamTemplate.Scalar(properties, "CodeUri"),
                 Number(root, properties, globals, "Timeout") ?? 3,
                 Number(root, properties, globals, "MemorySize") ?? 128,
                 Number(root, properties, globals, "ReservedConcurrentExecutions")));
@@ -53,7 +48,7 @@ internal static class TemplateFunctions
 
     private static int? Number(YamlMappingNode root, YamlMappingNode properties, YamlMappingNode? globals, string name)
     {
-        var node = SfnSubstitutions.Child(properties, name) ?? (globals is null ? null : SfnSubstitutions.Child(globals, name));
+        var node = SamTemplate.Child(properties, name) ?? (globals is null ? null : SamTemplate.Child(globals, name));
         var text = node switch
         {
             YamlScalarNode { Tag.IsEmpty: true } s => s.Value,
@@ -69,19 +64,19 @@ internal static class TemplateFunctions
         string? Resolve(YamlNode node) => node switch
         {
             YamlScalarNode { Tag.IsEmpty: true } s => s.Value,
-            YamlScalarNode { Tag.Value: "!Ref" } r when SfnSubstitutions.Child(root, "Parameters") is YamlMappingNode parameters
-                && SfnSubstitutions.Child(parameters, r.Value!) is YamlMappingNode parameter => SfnSubstitutions.Scalar(parameter, "Default"),
+            YamlScalarNode { Tag.Value: "!Ref" } r when SamTemplate.Child(root, "Parameters") is YamlMappingNode parameters
+                && SamTemplate.Child(parameters, r.Value!) is YamlMappingNode parameter => SamTemplate.Scalar(parameter, "Default"),
             _ => null,
         };
 
         if (Resolve(arguments.Children[0]) is not { } map || Resolve(arguments.Children[1]) is not { } top || Resolve(arguments.Children[2]) is not { } key
-            || SfnSubstitutions.Child(root, "Mappings") is not YamlMappingNode mappings
-            || SfnSubstitutions.Child(mappings, map) is not YamlMappingNode m
-            || SfnSubstitutions.Child(m, top) is not YamlMappingNode entry)
+            || SamTemplate.Child(root, "Mappings") is not YamlMappingNode mappings
+            || SamTemplate.Child(mappings, map) is not YamlMappingNode m
+            || SamTemplate.Child(m, top) is not YamlMappingNode entry)
         {
             return null;
         }
 
-        return SfnSubstitutions.Scalar(entry, key);
+        return SamTemplate.Scalar(entry, key);
     }
 }

@@ -96,19 +96,8 @@ public sealed class BigQueryBatchExporter(
         }
 
         var generatedAt = _time.GetUtcNow();
-        var manifest = new Manifest
-        {
-            Version = Manifest.CurrentVersion,
-            BatchId = BatchIdentity.BatchId(dataset.Name, businessDate, fingerprint.ToString(), generatedAt.ToUnixTimeMilliseconds()),
-            Dataset = dataset.Name,
-            Partition = partition,
-            GeneratedAt = generatedAt,
-            Sequence = generatedAt.ToUnixTimeMilliseconds(),
-            Traceparent = traceparent,
-            SchemaVersion = dataset.SchemaVersion,
-            Schema = dataset.Columns,
-            Shards = shards,
-        };
+        var manifest = BatchIdentity.Manifest(
+            dataset, BatchIdentity.BatchId(dataset.Name, businessDate, fingerprint.ToString(), generatedAt.ToUnixTimeMilliseconds()), partition, generatedAt, traceparent, shards);
         var manifestName = folder + "manifest.json";
         await storage.UploadAsync(options.Bucket, manifestName, JsonSerializer.SerializeToUtf8Bytes(manifest, ContractJson.Default.Manifest), "application/json", cancellationToken);
         var manifestUri = await signer.SignGetAsync(options.Bucket, manifestName, options.SignedUrlLifetime, cancellationToken);

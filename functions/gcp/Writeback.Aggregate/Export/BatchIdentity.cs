@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Writeback.Core.Contracts;
 
 namespace Writeback.Aggregate.Export;
 
@@ -45,5 +46,27 @@ public static class BatchIdentity
     {
         var hash = await SHA256.HashDataAsync(stream, cancellationToken);
         return Convert.ToHexStringLower(hash);
+    }
+
+    /// <summary>
+    /// The manifest of one export, as both exporters (the sample warehouse's and BigQuery's) write it: the dataset's
+    /// schema and version, the batch's identity and order, the trace that carries on to AWS, and the shards written.
+    /// </summary>
+    public static Manifest Manifest(DatasetDefinition dataset, string batchId, string partition, DateTimeOffset generatedAt, string? traceparent, IReadOnlyList<ShardEntry> shards)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return new Manifest
+        {
+            Version = Core.Contracts.Manifest.CurrentVersion,
+            BatchId = batchId,
+            Dataset = dataset.Name,
+            Partition = partition,
+            GeneratedAt = generatedAt,
+            Sequence = generatedAt.ToUnixTimeMilliseconds(),
+            Traceparent = traceparent,
+            SchemaVersion = dataset.SchemaVersion,
+            Schema = dataset.Columns,
+            Shards = shards,
+        };
     }
 }

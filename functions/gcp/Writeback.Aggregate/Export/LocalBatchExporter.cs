@@ -87,19 +87,7 @@ public sealed class LocalBatchExporter(LocalExportOptions options, TimeProvider?
         try
         {
             var shards = await WriteShardsAsync(connection, scratch, rows, cancellationToken);
-            var manifest = new Manifest
-            {
-                Version = Manifest.CurrentVersion,
-                BatchId = batchId,
-                Dataset = dataset.Name,
-                Partition = partition,
-                GeneratedAt = generatedAt,
-                Sequence = sequence,
-                Traceparent = traceparent,
-                SchemaVersion = dataset.SchemaVersion,
-                Schema = dataset.Columns,
-                Shards = shards,
-            };
+            var manifest = BatchIdentity.Manifest(dataset, batchId, partition, generatedAt, traceparent, shards);
             await File.WriteAllBytesAsync(
                 Path.Combine(scratch, "manifest.json"),
                 JsonSerializer.SerializeToUtf8Bytes(manifest, ContractJson.Default.Manifest),
