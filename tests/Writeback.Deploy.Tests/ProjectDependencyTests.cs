@@ -53,6 +53,7 @@ public sealed class ProjectDependencyTests
         ["Writeback.StepFunctions"] = (Part.Local, false),
         ["Writeback.StepFunctions.Local"] = (Part.Local, false),
         ["Writeback.Lambda.Local"] = (Part.Local, false),
+        ["Writeback.Trigger.Local"] = (Part.Local, false),
         ["Writeback.Cli"] = (Part.Cli, false),
     };
 

@@ -7,6 +7,7 @@ using Writeback.Aggregate.Publishing;
 using Writeback.Aggregate.Warehouse;
 using Writeback.Cli.Local;
 using Writeback.Trigger.Auth;
+using Writeback.Trigger.Local;
 
 namespace Writeback.Cli;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Writeback.Trigger.Auth;
 using Writeback.Trigger.Executions;
+using Writeback.Trigger.Local;
 
 namespace Writeback.Trigger.Tests;
 

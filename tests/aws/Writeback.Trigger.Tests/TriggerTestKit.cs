@@ -7,6 +7,7 @@ using Writeback.Functions;
 using Writeback.Trigger.Auth;
 using Writeback.Trigger.Events;
 using Writeback.Trigger.Executions;
+using Writeback.Trigger.Local;
 
 namespace Writeback.Trigger.Tests;
 

@@ -1,5 +1,6 @@
 using Writeback.Aggregate.Publishing;
 using Writeback.Trigger.Auth;
+using Writeback.Trigger.Local;
 
 namespace Writeback.Cli.Local;
 

@@ -16,6 +16,7 @@ using Writeback.Slo;
 using Writeback.StepFunctions;
 using Writeback.StepFunctions.Local;
 using Writeback.StepFunctions.Local.Journal;
+using Writeback.Trigger.Local;
 using Writeback.Trigger;
 using Writeback.Trigger.Auth;
 using Writeback.Trigger.Events;

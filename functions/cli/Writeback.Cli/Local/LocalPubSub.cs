@@ -1,5 +1,6 @@
 using Writeback.Aggregate;
 using Writeback.Aggregate.Cloud;
+using Writeback.Trigger.Local;
 
 namespace Writeback.Cli.Local;
 
@@ -162,7 +163,7 @@ internal sealed class LocalPubSub : IAsyncDisposable
     /// emulator that <see cref="StartEmulatorAsync"/> started (not of one handed in through the options).
     /// </summary>
     public static async Task<LocalPubSub> ConnectAsync(
-        LocalPubSubOptions options, (PubSubEmulator? Emulator, string? Absent) started, Uri triggerUrl, Writeback.Trigger.Auth.LocalOidcIssuer issuer, CancellationToken cancellationToken)
+        LocalPubSubOptions options, (PubSubEmulator? Emulator, string? Absent) started, Uri triggerUrl, LocalOidcIssuer issuer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(triggerUrl);

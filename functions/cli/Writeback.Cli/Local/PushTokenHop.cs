@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Writeback.Trigger.Auth;
+using Writeback.Trigger.Local;
 
 namespace Writeback.Cli.Local;
 

@@ -1,4 +1,5 @@
 using Writeback.Trigger.Auth;
+using Writeback.Trigger.Local;
 
 namespace Writeback.Trigger.Tests.Auth;
 

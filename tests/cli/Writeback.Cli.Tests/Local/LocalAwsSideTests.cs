@@ -6,6 +6,7 @@ using Writeback.Cli.Local;
 using Writeback.StepFunctions;
 using Writeback.Testing;
 using Writeback.Trigger.Auth;
+using Writeback.Trigger.Local;
 
 namespace Writeback.Cli.Tests.Local;
 

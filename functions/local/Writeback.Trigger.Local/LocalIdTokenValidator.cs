@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
+using Writeback.Trigger.Auth;
 
-namespace Writeback.Trigger.Auth;
+namespace Writeback.Trigger.Local;
 
 /// <summary>
 /// Verifies RS256 tokens minted by <see cref="LocalOidcIssuer"/> against its public key: the local twin of Google's keys.

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
-namespace Writeback.Trigger.Auth;
+namespace Writeback.Trigger.Local;
 
 /// <summary>The claims of a locally minted token; every field settable so tests can mint the bad ones too.</summary>
 public sealed record LocalTokenClaims
