@@ -38,7 +38,7 @@ public sealed partial class LoadEngine
 
         // The shard rows vouch for rows in staging; with staging gone they must go too, or a re-run would skip shards,
         // and a verified batch is no longer verified.
-        if (batch is not null && batch.Status != "applied")
+        if (batch is not null && batch.Status != BatchStatus.Applied)
         {
             await ShardLedger.DeleteAsync(connection, batchId, cancellationToken);
             await ExecuteAsync(connection, "UPDATE writeback.batches SET status = 'prepared', verified_at = NULL WHERE batch_id = $1 AND status = 'verified'", cancellationToken, batchId);
@@ -54,7 +54,7 @@ public sealed partial class LoadEngine
         var recorded = false;
         if (error is not null)
         {
-            if (batch is not null && batch.Status is not ("applied" or "skipped"))
+            if (batch is not null && batch.Status is not (BatchStatus.Applied or BatchStatus.Skipped))
             {
                 await ExecuteAsync(
                     connection,
@@ -64,7 +64,7 @@ public sealed partial class LoadEngine
             }
             else if (batch is null && plan is not null && plan.BatchId == batchId)
             {
-                await BatchLedger.InsertAsync(connection, plan, "failed", reason: null, cancellationToken);
+                await BatchLedger.InsertAsync(connection, plan, BatchStatus.Failed, reason: null, cancellationToken);
                 await ExecuteAsync(
                     connection, "UPDATE writeback.batches SET error = $2, failed_at = now() WHERE batch_id = $1",
                     cancellationToken, batchId, Truncate(error, 4000));

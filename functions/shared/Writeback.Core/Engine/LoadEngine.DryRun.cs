@@ -45,14 +45,14 @@ public sealed partial class LoadEngine
         EnsureSameContent(plan, batch);
         switch (batch.Status)
         {
-            case "applied":
+            case BatchStatus.Applied:
                 return new PublishPreview(batchId, PublishStatus.AlreadyApplied, batch.Inserted, batch.Updated, batch.Deleted, batch.Unchanged, null, PreviewSamples.None, RejectSummary.None);
-            case "skipped":
+            case BatchStatus.Skipped:
                 return new PublishPreview(batchId, PublishStatus.Skipped, 0, 0, 0, 0, batch.Reason, PreviewSamples.None, RejectSummary.None);
-            case "prepared":
+            case BatchStatus.Prepared:
                 throw new ReloadRequiredException($"batch '{batchId}': the batch is not verified (its load was reset or never finished); load and verify it again.");
-            case not "verified":
-                throw new InvalidBatchException($"batch '{batchId}': cannot preview a batch in status '{batch.Status}'; verify it first.");
+            case not BatchStatus.Verified:
+                throw new InvalidBatchException($"batch '{batchId}': cannot preview a batch in status '{batch.Status.Name()}'; verify it first.");
         }
 
         if (await StagingLossAsync(connection, plan, cancellationToken) is { } lost)

@@ -48,10 +48,10 @@ public sealed partial class LoadEngine
             EnsureSameContent(plan, existing);
             switch (existing.Status)
             {
-                case "applied":
+                case BatchStatus.Applied:
                     await transaction.CommitAsync(cancellationToken);
                     return Result(PrepareAction.Applied, "this batch was applied already");
-                case "skipped":
+                case BatchStatus.Skipped:
                     await transaction.CommitAsync(cancellationToken);
                     return Result(PrepareAction.Skip, existing.Reason);
             }
@@ -67,11 +67,11 @@ public sealed partial class LoadEngine
 
             if (existing is null)
             {
-                await BatchLedger.InsertAsync(connection, plan, "skipped", newer, cancellationToken);
+                await BatchLedger.InsertAsync(connection, plan, BatchStatus.Skipped, newer, cancellationToken);
             }
             else
             {
-                await BatchLedger.UpdateStatusAsync(connection, plan.BatchId, "skipped", newer, cancellationToken);
+                await BatchLedger.UpdateStatusAsync(connection, plan.BatchId, BatchStatus.Skipped, newer, cancellationToken);
             }
 
             await transaction.CommitAsync(cancellationToken);
@@ -86,7 +86,7 @@ public sealed partial class LoadEngine
 
         if (existing is null)
         {
-            await BatchLedger.InsertAsync(connection, plan, "prepared", reason: null, cancellationToken);
+            await BatchLedger.InsertAsync(connection, plan, BatchStatus.Prepared, reason: null, cancellationToken);
             await MarkDryRunAsync(connection, plan.BatchId, dryRun, cancellationToken);
         }
         else
@@ -147,7 +147,7 @@ public sealed partial class LoadEngine
         var reason = $"same content as the applied batch '{applied}'; recorded as applied without loading";
         if (!recorded)
         {
-            await BatchLedger.InsertAsync(connection, plan, "applied", reason, cancellationToken);
+            await BatchLedger.InsertAsync(connection, plan, BatchStatus.Applied, reason, cancellationToken);
         }
         else
         {

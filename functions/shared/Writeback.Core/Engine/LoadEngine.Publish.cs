@@ -27,14 +27,14 @@ public sealed partial class LoadEngine
             EnsureSameContent(plan, batch);
             switch (batch.Status)
             {
-                case "applied":
+                case BatchStatus.Applied:
                     return new PublishResult(batchId, PublishStatus.AlreadyApplied, batch.Inserted, batch.Updated, batch.Deleted, batch.Unchanged, null);
-                case "skipped":
+                case BatchStatus.Skipped:
                     return new PublishResult(batchId, PublishStatus.Skipped, 0, 0, 0, 0, batch.Reason);
-                case "prepared":
+                case BatchStatus.Prepared:
                     throw new ReloadRequiredException($"batch '{batchId}': the batch is not verified (its load was reset or never finished); load and verify it again.");
-                case not "verified":
-                    throw new InvalidBatchException($"batch '{batchId}': cannot publish a batch in status '{batch.Status}'; verify it first.");
+                case not BatchStatus.Verified:
+                    throw new InvalidBatchException($"batch '{batchId}': cannot publish a batch in status '{batch.Status.Name()}'; verify it first.");
             }
 
             // Verify saw every row, but a crash since then would have emptied staging while the ledger still says
@@ -54,7 +54,7 @@ public sealed partial class LoadEngine
             var newer = await BatchLedger.NewerAppliedAsync(connection, plan, cancellationToken);
             if (newer is not null && !await RollbackOverridesAsync(connection, plan, cancellationToken))
             {
-                await BatchLedger.UpdateStatusAsync(connection, batchId, "skipped", newer, cancellationToken);
+                await BatchLedger.UpdateStatusAsync(connection, batchId, BatchStatus.Skipped, newer, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 return new PublishResult(batchId, PublishStatus.Skipped, 0, 0, 0, 0, newer);
             }

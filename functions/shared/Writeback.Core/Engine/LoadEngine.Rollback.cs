@@ -63,14 +63,14 @@ public sealed partial class LoadEngine
                 $"{describe}: the partition holds batch '{current ?? "(none)"}', not '{rollback.Replaces}' that the rollback was asked to replace; it changed since. Look again (./writeback status) and start the rollback again.");
         }
 
-        if (existing.Status is "prepared" or "verified")
+        if (existing.Status is BatchStatus.Prepared or BatchStatus.Verified)
         {
             // The same rollback's Prepare retried after it committed: go on. Anything else is an ordinary execution of this batch in flight.
             var requested = await ScalarAsync(
                 connection, "SELECT 1 FROM writeback.rollbacks WHERE batch_id = $1 AND replaces = $2 AND status = 'requested'", cancellationToken, plan.BatchId, rollback.Replaces);
             if (requested is null)
             {
-                throw new InvalidBatchException($"{describe}: the batch is {existing.Status} by another execution; wait for it to finish.");
+                throw new InvalidBatchException($"{describe}: the batch is {existing.Status.Name()} by another execution; wait for it to finish.");
             }
         }
 

@@ -22,7 +22,7 @@ public sealed partial class LoadEngine
         var batch = await BatchLedger.ReadAsync(connection, batchId, forUpdate: true, cancellationToken)
             ?? throw new InvalidBatchException($"{describe}: the batch was not prepared.");
         EnsureSameContent(plan, batch);
-        if (batch.Status == "applied")
+        if (batch.Status == BatchStatus.Applied)
         {
             return new VerifyResult(batchId, batch.TotalRows, plan.Manifest.Shards.Count);
         }

@@ -90,15 +90,15 @@ public sealed partial class LoadEngine(NpgsqlDataSource dataSource, TargetCatalo
         if (!string.Equals(plan.Fingerprint, row.Fingerprint, StringComparison.Ordinal))
         {
             throw new BatchConflictException(
-                $"batch '{plan.BatchId}': this batch id was recorded with different content (fingerprint {row.Fingerprint[..12]}…, now {plan.Fingerprint[..12]}…, status {row.Status}); a batch id is never reused for other data.");
+                $"batch '{plan.BatchId}': this batch id was recorded with different content (fingerprint {row.Fingerprint[..12]}…, now {plan.Fingerprint[..12]}…, status {row.Status.Name()}); a batch id is never reused for other data.");
         }
     }
 
     private static void EnsureLoadable(BatchRow batch, string describe)
     {
-        if (batch.Status is "skipped" or "failed")
+        if (batch.Status is BatchStatus.Skipped or BatchStatus.Failed)
         {
-            throw new InvalidBatchException($"{describe}: the batch is {batch.Status}{(batch.Reason is null ? string.Empty : ": " + batch.Reason)}.");
+            throw new InvalidBatchException($"{describe}: the batch is {batch.Status.Name()}{(batch.Reason is null ? string.Empty : ": " + batch.Reason)}.");
         }
     }
 

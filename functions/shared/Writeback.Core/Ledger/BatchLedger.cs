@@ -5,7 +5,7 @@ using static Writeback.Core.Sql.SqlCommands;
 namespace Writeback.Core.Ledger;
 
 /// <summary>A batch's row in <c>writeback.batches</c>, as the steps read it.</summary>
-internal sealed record BatchRow(string Status, string Fingerprint, string? Reason, long TotalRows, long Inserted, long Updated, long Deleted, long Unchanged);
+internal sealed record BatchRow(BatchStatus Status, string Fingerprint, string? Reason, long TotalRows, long Inserted, long Updated, long Deleted, long Unchanged);
 
 /// <summary>
 /// Reads and writes of the batch ledger (<c>writeback.batches</c>) and of the ordering watermark
@@ -27,11 +27,11 @@ internal static class BatchLedger
         }
 
         return new BatchRow(
-            reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt64(3),
+            BatchStatuses.Parse(reader.GetString(0)), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt64(3),
             reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7));
     }
 
-    public static async Task InsertAsync(NpgsqlConnection connection, BatchPlan plan, string status, string? reason, CancellationToken cancellationToken) =>
+    public static async Task InsertAsync(NpgsqlConnection connection, BatchPlan plan, BatchStatus status, string? reason, CancellationToken cancellationToken) =>
         await ExecuteAsync(
             connection,
             """
@@ -39,10 +39,10 @@ internal static class BatchLedger
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             """,
             cancellationToken, plan.BatchId, plan.Manifest.Dataset, plan.Target.Table, plan.Scope, plan.Manifest.Sequence, plan.Fingerprint,
-            LoadEngine.ContentDigest(plan.Manifest), plan.Manifest.Shards.Count, plan.TotalRows, status, reason, plan.Manifest.Traceparent);
+            LoadEngine.ContentDigest(plan.Manifest), plan.Manifest.Shards.Count, plan.TotalRows, status.Name(), reason, plan.Manifest.Traceparent);
 
-    public static async Task UpdateStatusAsync(NpgsqlConnection connection, string batchId, string status, string? reason, CancellationToken cancellationToken) =>
-        await ExecuteAsync(connection, "UPDATE writeback.batches SET status = $2, reason = $3 WHERE batch_id = $1", cancellationToken, batchId, status, reason);
+    public static async Task UpdateStatusAsync(NpgsqlConnection connection, string batchId, BatchStatus status, string? reason, CancellationToken cancellationToken) =>
+        await ExecuteAsync(connection, "UPDATE writeback.batches SET status = $2, reason = $3 WHERE batch_id = $1", cancellationToken, batchId, status.Name(), reason);
 
     /// <summary>The reason this batch must not overwrite the target/partition, or null when it is the newest.</summary>
     public static async Task<string?> NewerAppliedAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken)
