@@ -31,7 +31,7 @@ internal static class ColumnLoaders
         [typeof(bool)] = (c, f, d) => DirectLoader<bool>.For(c, f, d, ColumnKind.Boolean, NpgsqlDbType.Boolean),
         [typeof(DateOnly)] = (c, f, d) => DirectLoader<DateOnly>.For(c, f, d, ColumnKind.Date, NpgsqlDbType.Date),
         [typeof(DateTime)] = DateTimeLoader.For,
-        [typeof(Guid)] = GuidLoader.For,
+        [typeof(Guid)] = (c, f, d) => DirectLoader<Guid>.For(c, f, d, ColumnKind.Uuid, NpgsqlDbType.Uuid),
         [typeof(string)] = StringLoader.For,
         [typeof(ReadOnlyMemory<char>)] = StringLoader.For,
         [typeof(byte[])] = BytesLoader.For,
