@@ -10,14 +10,14 @@ namespace Writeback.Core.Engine;
 /// </summary>
 public sealed partial class LoadEngine
 {
-    private static string CreateStagingSql(BatchPlan plan, bool logged)
+    private static string CreateStagingSql(BatchPlan plan, StagingStorage storage)
     {
         var columns = string.Join(", ", plan.Target.Columns.Select(c => $"{c.Quoted} {c.Type.Sql}"));
 
         // Unlogged: staging is rebuilt from the shards after a crash, so WAL for it would be wasted — unless it is to
         // become a partition of the product table (PartitionAttach), whose rows must then survive a crash. The _wb_
         // columns let verify name the shard and row of a duplicate key or of a row outside the partition.
-        return $"CREATE {(logged ? string.Empty : "UNLOGGED ")}TABLE IF NOT EXISTS {LedgerSchema.StagingTable(plan.BatchId)} ({columns}, _wb_shard integer NOT NULL, _wb_row bigint NOT NULL)";
+        return $"CREATE {(storage.Logged ? string.Empty : "UNLOGGED ")}TABLE IF NOT EXISTS {LedgerSchema.StagingTable(plan.BatchId)} ({columns}, _wb_shard integer NOT NULL, _wb_row bigint NOT NULL){storage.WithClause}";
     }
 
     /// <summary>In a transaction of its own, for Publish once its own has committed.</summary>
@@ -64,7 +64,7 @@ public sealed partial class LoadEngine
     private static async Task ResetStagingAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken)
     {
         var batchId = plan.BatchId;
-        await ExecuteAsync(connection, CreateStagingSql(plan, await PartitionAttach.WantsLoggedStagingAsync(connection, plan, cancellationToken)), cancellationToken);
+        await ExecuteAsync(connection, CreateStagingSql(plan, await PartitionAttach.StagingStorageAsync(connection, plan, cancellationToken)), cancellationToken);
         await ExecuteAsync(connection, $"TRUNCATE {LedgerSchema.StagingTable(batchId)}", cancellationToken);
 
         // Verify builds the key index over all shards at once; while shards load, an index would only slow each COPY.

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Npgsql;
 using Writeback.Core.Contracts;
 using Writeback.Core.Ledger;
@@ -14,26 +15,51 @@ namespace Writeback.Core.Engine;
 /// ACCESS SHARE does not conflict with, and the day appears at the commit, whole, or not at all. Dependents of the
 /// parent (views, grants, its indexes, row triggers) reach the new partition as they reach every other.
 /// </summary>
-internal static class PartitionAttach
+internal static partial class PartitionAttach
 {
     /// <summary>
-    /// Whether staging for this batch should be a logged table that can become a partition as it is: a new day of a
-    /// partitioned table. A day that has rows already is re-applied by writing what changed, and its staging is
-    /// rebuilt from the shards after a crash like any other, so WAL for it would be wasted; should the day be gone by
-    /// the publish after all, the attach makes staging logged then.
+    /// How staging for this batch is created. A new day of a partitioned table gets a logged table that can become the
+    /// partition as it is, with the storage parameters of the table's newest other partition (an operator's fillfactor,
+    /// autovacuum settings), which the parent cannot hold itself; a fillfactor below 100 is what lets a later re-apply
+    /// of the day update rows in place (HOT) instead of writing each changed row and its index entry anew. A day that
+    /// has rows already is re-applied by writing what changed, and its staging is rebuilt from the shards after a crash
+    /// like any other, so WAL for it would be wasted: it is unlogged. Should the day be gone by the publish after all,
+    /// the attach makes staging logged then.
     /// </summary>
-    public static async Task<bool> WantsLoggedStagingAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken)
+    public static async Task<StagingStorage> StagingStorageAsync(NpgsqlConnection connection, BatchPlan plan, CancellationToken cancellationToken)
     {
         var target = plan.Target;
         if (target.Mode != LoadMode.ReplacePartition || await StrategyAsync(connection, target, cancellationToken) is null)
         {
-            return false;
+            return StagingStorage.Unlogged;
         }
 
         var partition = target.Partition!;
-        return await ScalarAsync(
-            connection, $"SELECT EXISTS (SELECT 1 FROM {target.QualifiedTable} WHERE {partition.Quoted} = CAST($1 AS {partition.Type.Sql}))", cancellationToken, plan.Manifest.Partition!) is false;
+        var dayHasRows = await ScalarAsync(
+            connection, $"SELECT EXISTS (SELECT 1 FROM {target.QualifiedTable} WHERE {partition.Quoted} = CAST($1 AS {partition.Type.Sql}))", cancellationToken, plan.Manifest.Partition!) is true;
+        return dayHasRows ? StagingStorage.Unlogged : new StagingStorage(Logged: true, await SiblingParametersAsync(connection, target, cancellationToken));
     }
+
+    /// <summary>
+    /// The storage parameters of the partition created last (highest OID) among the table's plain partitions. Only
+    /// <c>name=value</c> pairs of the shapes PostgreSQL's own options have are taken, because they enter DDL as text.
+    /// TOAST parameters are left out: staging may have no TOAST table to carry them.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> SiblingParametersAsync(NpgsqlConnection connection, ResolvedTarget target, CancellationToken cancellationToken)
+    {
+        var options = await ScalarAsync(
+            connection,
+            """
+            SELECT c.reloptions FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = to_regclass($1) AND c.relkind = 'r' AND c.reloptions IS NOT NULL
+            ORDER BY c.oid DESC LIMIT 1
+            """,
+            cancellationToken, target.QualifiedTable);
+        return options is string[] pairs ? [.. pairs.Where(p => StorageParameter().IsMatch(p))] : [];
+    }
+
+    [GeneratedRegex("^[a-z_]{1,63}=[A-Za-z0-9_.-]{1,63}$", RegexOptions.CultureInvariant)]
+    private static partial Regex StorageParameter();
 
     /// <summary>
     /// Attaches staging (<paramref name="stagedRows"/> rows: the batch's less those its load rejected) as the partition
@@ -189,4 +215,13 @@ internal static class PartitionAttach
     }
 
     private static string Limit(string name) => name.Length <= 63 ? name : name[..63];
+}
+
+/// <summary>Staging's persistence and the storage parameters (<c>name=value</c>) it is created with.</summary>
+internal sealed record StagingStorage(bool Logged, IReadOnlyList<string> Parameters)
+{
+    public static readonly StagingStorage Unlogged = new(Logged: false, []);
+
+    /// <summary><c> WITH (fillfactor=80)</c>, or nothing.</summary>
+    public string WithClause => Parameters.Count == 0 ? string.Empty : $" WITH ({string.Join(", ", Parameters)})";
 }

@@ -69,6 +69,51 @@ public sealed class PartitionAttachTests(PostgresDatabase database) : IClassFixt
         Assert.Equal("applied", await ScalarAsync<string>(database.ConnectionString, $"SELECT status FROM writeback.batches WHERE batch_id = '{batchId}'"));
     }
 
+    /// <summary>Each row's page: an update that leaves a row on its page was done in place (HOT), with no new index entry.</summary>
+    private static async Task<string> PagesAsync(string connectionString, string table) =>
+        await ScalarAsync<string>(connectionString, $"SELECT string_agg(id || ':' || (ctid::text::point)[0], ',' ORDER BY id) FROM {table}");
+
+    [Fact]
+    public async Task A_new_day_takes_the_storage_parameters_of_the_newest_partition_so_a_re_apply_updates_its_rows_in_place()
+    {
+        await ExecuteAsync(database.ConnectionString, Partitioned("pa_fill", "LIST") + """
+            CREATE TABLE test.pa_fill_oct1 PARTITION OF test.pa_fill FOR VALUES IN ('2026-10-01') WITH (fillfactor = 90);
+            CREATE TABLE test.pa_fill_oct31 PARTITION OF test.pa_fill FOR VALUES IN ('2026-10-31') WITH (fillfactor = 60, autovacuum_vacuum_scale_factor = 0.05);
+            """);
+        var target = ScoresTarget("pa_fill", LoadMode.ReplacePartition);
+        var engine = CreateEngine(database.ConnectionString, target);
+        var day1 = Scores(Day1, 2000);
+        await RunAsync(engine, await _batches.WriteScoresAsync("pa-fill-1", target.Dataset, [day1], "2026-11-01", 1));
+        var before = await PagesAsync(database.ConnectionString, "test.pa_fill_20261101");
+
+        var next = day1.Select((r, i) => i % 10 == 0 ? r with { Minutes = r.Minutes + 1 } : r).ToList();
+        var result = await RunAsync(engine, await _batches.WriteScoresAsync("pa-fill-2", target.Dataset, [next], "2026-11-01", 2));
+
+        Assert.Equal(
+            "{fillfactor=60,autovacuum_vacuum_scale_factor=0.05}",
+            await ScalarAsync<string>(database.ConnectionString, "SELECT reloptions::text FROM pg_class WHERE oid = 'test.pa_fill_20261101'::regclass"));
+        Assert.Equal(new PublishResult("pa-fill-2", PublishStatus.Applied, 0, 200, 0, 1800, null), result);
+        Assert.Equal(before, await PagesAsync(database.ConnectionString, "test.pa_fill_20261101"));
+        Assert.Equal(next.Sum(r => (long)r.Minutes), await ScalarAsync<long>(database.ConnectionString, "SELECT sum(minutes) FROM test.pa_fill"));
+    }
+
+    [Fact]
+    public async Task A_new_day_of_a_table_whose_partitions_keep_the_defaults_is_full_and_a_re_apply_moves_the_changed_rows()
+    {
+        await ExecuteAsync(database.ConnectionString, Partitioned("pa_full", "LIST") + "CREATE TABLE test.pa_full_oct31 PARTITION OF test.pa_full FOR VALUES IN ('2026-10-31');");
+        var target = ScoresTarget("pa_full", LoadMode.ReplacePartition);
+        var engine = CreateEngine(database.ConnectionString, target);
+        var day1 = Scores(Day1, 2000);
+        await RunAsync(engine, await _batches.WriteScoresAsync("pa-full-1", target.Dataset, [day1], "2026-11-01", 1));
+        var before = await PagesAsync(database.ConnectionString, "test.pa_full_20261101");
+
+        var next = day1.Select((r, i) => i % 10 == 0 ? r with { Minutes = r.Minutes + 1 } : r).ToList();
+        await RunAsync(engine, await _batches.WriteScoresAsync("pa-full-2", target.Dataset, [next], "2026-11-01", 2));
+
+        Assert.True(await ScalarAsync<bool>(database.ConnectionString, "SELECT reloptions IS NULL FROM pg_class WHERE oid = 'test.pa_full_20261101'::regclass"));
+        Assert.NotEqual(before, await PagesAsync(database.ConnectionString, "test.pa_full_20261101"));
+    }
+
     [Fact]
     public async Task A_partitioned_contract_creates_the_table_partitioned_by_day_and_each_new_day_is_attached()
     {
