@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The end-to-end benchmark against a throwaway PostgreSQL, in one command:
-#   bench/Writeback.EndToEnd.Benchmarks/run.sh [--size medium|large] [--repeat N] [--shards N] [--only fresh,reapply,shards]
-# Uses WRITEBACK_PG instead when it is already set (a server you own; the bench empties dashboard.student_daily there).
+#   bench/Writeback.EndToEnd.Benchmarks/run.sh [--size small|medium|large] [--repeat N] [--shards N] [--fillfactor 10..100]
+#       [--only fresh,reapply,floor,shards,partitioned,partitioned-reapply] [--date yyyy-MM-dd]
+# Uses WRITEBACK_PG instead when it is already set (a server you own; the bench empties dashboard.student_daily there;
+# server CPU is n/a unless WRITEBACK_PG_DATADIR names its data directory).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 dotnet build "$root/bench/Writeback.EndToEnd.Benchmarks/Writeback.EndToEnd.Benchmarks.csproj" -c Release --nologo -v q -clp:ErrorsOnly >&2
