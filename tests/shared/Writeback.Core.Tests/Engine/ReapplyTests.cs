@@ -37,6 +37,28 @@ public sealed class ReapplyTests(PostgresDatabase database) : IClassFixture<Post
         Assert.Equal(await TableDigestAsync(database.ConnectionString, "test.reapply_scores_rewrite"), await TableDigestAsync(database.ConnectionString, "test.reapply_scores"));
     }
 
+    /// <summary>Rows of the day that follow a row with a greater key in the heap: none when they were inserted in key order.</summary>
+    private static Task<long> OutOfKeyOrderAsync(string connectionString, string table) =>
+        ScalarAsync<long>(connectionString, $"SELECT count(*) FROM (SELECT id, lag(id) OVER (ORDER BY ctid) AS previous FROM {table} WHERE day = '2026-11-01') AS r WHERE previous > id");
+
+    [Fact]
+    public async Task Rows_a_publish_inserts_reach_the_table_in_key_order_whatever_order_the_shards_hold_them_in()
+    {
+        // Inserts at random places of the key index touch a page each; in key order they fill one page after another.
+        var target = ScoresTarget("reapply_key_order", LoadMode.ReplacePartition);
+        var engine = CreateEngine(database.ConnectionString, target);
+        var shuffled = Scores(Day1, 3000).OrderBy(r => (r.Id * 7919) % 3001).ToList();
+        await RunAsync(engine, await _batches.WriteScoresAsync("key-order-1", target.Dataset, [shuffled[..1000], shuffled[1000..]], "2026-11-01"));
+        var freshOutOfOrder = await OutOfKeyOrderAsync(database.ConnectionString, "test.reapply_key_order");
+
+        var more = shuffled.Concat(Scores(Day1, 3000, firstId: 3001).OrderByDescending(r => r.Id)).ToList();
+        var published = await RunAsync(engine, await _batches.WriteScoresAsync("key-order-2", target.Dataset, [more], "2026-11-01", sequence: 2));
+
+        Assert.Equal(0L, freshOutOfOrder);
+        Assert.Equal((3000L, 0L, 0L, 3000L), (published.Inserted, published.Updated, published.Deleted, published.Unchanged));
+        Assert.Equal(0L, await OutOfKeyOrderAsync(database.ConnectionString, "test.reapply_key_order"));
+    }
+
     [Fact]
     public async Task A_reapply_with_nothing_deleted_skips_the_delete_and_still_counts_right()
     {
