@@ -38,10 +38,7 @@ internal static class ShardCopier
 
         await using (reader)
         {
-            // Two sets of column buffers: the next row group is decoded into one while the other is written, so the
-            // writer's two halves of work (Parquet decoding, COPY encoding) use two cores where it has them. Memory
-            // stays bounded by row groups (two now), not by the file.
-            ColumnLoader[][] buffers = [Plan(target, reader.Schema, describe), Plan(target, reader.Schema, describe)];
+            var loaders = Plan(target, reader.Schema, describe);
             long metadataRows = 0;
             for (var g = 0; g < reader.RowGroupCount; g++)
             {
@@ -53,31 +50,31 @@ internal static class ShardCopier
                 throw new InvalidBatchException($"{describe}: the shard holds {metadataRows} rows, the manifest says {expectedRows}.");
             }
 
-            var columnList = string.Join(", ", buffers[0].Select(l => l.Column.Quoted)) + ", _wb_shard, _wb_row";
+            var columnList = string.Join(", ", loaders.Select(l => l.Column.Quoted)) + ", _wb_shard, _wb_row";
             long shardRow = 0;
             await using (var importer = await connection.BeginBinaryImportAsync(
                 $"COPY {stagingTable} ({columnList}) FROM STDIN (FORMAT BINARY)", cancellationToken))
             {
                 // Lambda's 15-minute ceiling, not Npgsql's 30 s command default, bounds a large shard.
                 importer.Timeout = TimeSpan.FromMinutes(15);
-                Task<int>? next = reader.RowGroupCount > 0 ? DecodeAsync(reader, buffers[0], 0, describe, cancellationToken) : null;
-                try
+                for (var g = 0; g < reader.RowGroupCount; g++)
                 {
-                    for (var g = 0; g < reader.RowGroupCount; g++)
+                    using var rowGroup = reader.OpenRowGroupReader(g);
+                    var rows = checked((int)rowGroup.RowCount);
+                    try
                     {
-                        var rows = await next!;
-                        next = g + 1 < reader.RowGroupCount ? DecodeAsync(reader, buffers[(g + 1) % 2], g + 1, describe, cancellationToken) : null;
-                        WriteRows(importer, buffers[g % 2], rows, shardIndex, shardRow, rejects);
-                        shardRow += rows;
+                        foreach (var loader in loaders)
+                        {
+                            await loader.ReadAsync(rowGroup, rows, cancellationToken);
+                        }
                     }
-                }
-                finally
-                {
-                    // A failed write must not leave a decode running on the reader that is about to be disposed.
-                    if (next is not null)
+                    catch (Exception e) when (e is not OperationCanceledException and not InvalidBatchException and not NpgsqlException)
                     {
-                        await next.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                        throw new InvalidBatchException($"{describe}: row group {g} cannot be read ({e.GetType().Name}: {e.Message}); truncated or corrupt Parquet.", e);
                     }
+
+                    WriteRows(importer, loaders, rows, shardIndex, shardRow, rejects);
+                    shardRow += rows;
                 }
 
                 await importer.CompleteAsync(cancellationToken);
@@ -91,29 +88,6 @@ internal static class ShardCopier
             return shardRow - (rejects?.Rows.Count ?? 0);
         }
     }
-
-    /// <summary>Decodes row group <paramref name="g"/> into <paramref name="loaders"/> on the thread pool; its row count.</summary>
-    private static Task<int> DecodeAsync(ParquetReader reader, ColumnLoader[] loaders, int g, string describe, CancellationToken cancellationToken) =>
-        Task.Run(
-            async () =>
-            {
-                using var rowGroup = reader.OpenRowGroupReader(g);
-                var rows = checked((int)rowGroup.RowCount);
-                try
-                {
-                    foreach (var loader in loaders)
-                    {
-                        await loader.ReadAsync(rowGroup, rows, cancellationToken);
-                    }
-                }
-                catch (Exception e) when (e is not OperationCanceledException and not InvalidBatchException and not NpgsqlException)
-                {
-                    throw new InvalidBatchException($"{describe}: row group {g} cannot be read ({e.GetType().Name}: {e.Message}); truncated or corrupt Parquet.", e);
-                }
-
-                return rows;
-            },
-            cancellationToken);
 
     // Synchronous on purpose: the importer buffers, and a per-value await costs more than the write it waits for.
     // A row is checked whole before any of it is written: a COPY cannot take back half a row.

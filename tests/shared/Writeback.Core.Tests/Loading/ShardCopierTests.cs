@@ -7,8 +7,8 @@ using static Writeback.Core.Tests.Support.TestBatches;
 namespace Writeback.Core.Tests.Loading;
 
 /// <summary>
-/// A shard is decoded one row group ahead of the one being written: these shards have three row groups (10,000,
-/// 10,000 and 5,001 rows), so every hand-over between the two sets of buffers is crossed.
+/// A shard is streamed row group by row group, reusing the column buffers: these shards have three row groups (10,000,
+/// 10,000 and 5,001 rows), so every hand-over from one row group to the next is crossed.
 /// </summary>
 public sealed class ShardCopierTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IDisposable
 {
