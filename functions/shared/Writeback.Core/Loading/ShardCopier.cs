@@ -1,5 +1,4 @@
 using Npgsql;
-using NpgsqlTypes;
 using Parquet;
 using Parquet.Schema;
 using Writeback.Core.Contracts;
@@ -52,11 +51,12 @@ internal static class ShardCopier
 
             var columnList = string.Join(", ", loaders.Select(l => l.Column.Quoted)) + ", _wb_shard, _wb_row";
             long shardRow = 0;
-            await using (var importer = await connection.BeginBinaryImportAsync(
-                $"COPY {stagingTable} ({columnList}) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            var copy = await connection.BeginRawBinaryCopyAsync($"COPY {stagingTable} ({columnList}) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            try
             {
                 // Lambda's 15-minute ceiling, not Npgsql's 30 s command default, bounds a large shard.
-                importer.Timeout = TimeSpan.FromMinutes(15);
+                copy.WriteTimeout = (int)TimeSpan.FromMinutes(15).TotalMilliseconds;
+                var writer = new BinaryCopyWriter(copy);
                 for (var g = 0; g < reader.RowGroupCount; g++)
                 {
                     using var rowGroup = reader.OpenRowGroupReader(g);
@@ -73,12 +73,21 @@ internal static class ShardCopier
                         throw new InvalidBatchException($"{describe}: row group {g} cannot be read ({e.GetType().Name}: {e.Message}); truncated or corrupt Parquet.", e);
                     }
 
-                    WriteRows(importer, loaders, rows, shardIndex, shardRow, rejects);
+                    WriteRows(writer, loaders, rows, shardIndex, shardRow, rejects);
                     shardRow += rows;
                 }
 
-                await importer.CompleteAsync(cancellationToken);
+                await writer.CompleteAsync(cancellationToken);
             }
+            catch
+            {
+                // A binary COPY that ends between two rows is complete to PostgreSQL: a failed shard must fail it.
+                await CancelAsync(copy);
+                throw;
+            }
+
+            // Disposing sends the end of the data and waits for the server to accept it.
+            await copy.DisposeAsync();
 
             if (shardRow != expectedRows)
             {
@@ -89,9 +98,9 @@ internal static class ShardCopier
         }
     }
 
-    // Synchronous on purpose: the importer buffers, and a per-value await costs more than the write it waits for.
+    // Synchronous on purpose: the writer buffers, and a per-value await costs more than the write it waits for.
     // A row is checked whole before any of it is written: a COPY cannot take back half a row.
-    private static void WriteRows(NpgsqlBinaryImporter importer, ColumnLoader[] loaders, int rows, int shardIndex, long firstRow, ShardRejects? rejects)
+    private static void WriteRows(BinaryCopyWriter writer, ColumnLoader[] loaders, int rows, int shardIndex, long firstRow, ShardRejects? rejects)
     {
         for (var r = 0; r < rows; r++)
         {
@@ -108,14 +117,34 @@ internal static class ShardCopier
                 continue;
             }
 
-            importer.StartRow();
+            writer.StartRow(loaders.Length + 2);
             foreach (var loader in loaders)
             {
-                loader.Write(importer, r);
+                loader.Write(writer, r);
             }
 
-            importer.Write(shardIndex, NpgsqlDbType.Integer);
-            importer.Write(shardRow, NpgsqlDbType.Bigint);
+            writer.Int4(shardIndex);
+            writer.Bigint(shardRow);
+        }
+    }
+
+    // When the connection itself broke, cancelling fails too; the failure that got here says what went wrong.
+    private static async Task CancelAsync(NpgsqlRawCopyStream copy)
+    {
+        try
+        {
+            await copy.CancelAsync();
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or ObjectDisposedException)
+        {
+        }
+
+        try
+        {
+            await copy.DisposeAsync();
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or ObjectDisposedException)
+        {
         }
     }
 

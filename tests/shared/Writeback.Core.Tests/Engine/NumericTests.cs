@@ -166,24 +166,24 @@ public sealed class NumericTests(PostgresDatabase database) : IClassFixture<Post
             "-1.50000000000000000000000000000000000000",
             "10000.00000000000000000000000000000000000000",
         ];
-        await using var dataSource = Writeback.Core.Loading.LoaderDataSource.Create(database.ConnectionString);
-        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var connection = await database.OpenAsync();
         await using (var create = new Npgsql.NpgsqlCommand("CREATE TEMP TABLE wide (k integer, v numeric)", connection))
         {
             await create.ExecuteNonQueryAsync();
         }
 
-        await using (var importer = await connection.BeginBinaryImportAsync("COPY wide (k, v) FROM STDIN (FORMAT BINARY)"))
+        await using (var copy = await connection.BeginRawBinaryCopyAsync("COPY wide (k, v) FROM STDIN (FORMAT BINARY)"))
         {
+            var writer = new Writeback.Core.Loading.BinaryCopyWriter(copy);
             for (var i = 0; i < values.Length; i++)
             {
                 var value = Value(values[i], 76, 38)!.Value;
-                await importer.StartRowAsync();
-                await importer.WriteAsync(i, NpgsqlTypes.NpgsqlDbType.Integer);
-                await importer.WriteAsync(Writeback.Core.Loading.ExactNumeric.From(value.UnscaledValue, value.Scale), NpgsqlTypes.NpgsqlDbType.Numeric);
+                writer.StartRow(2);
+                writer.Int4(i);
+                writer.Numeric(value.UnscaledValue, value.Scale);
             }
 
-            await importer.CompleteAsync();
+            await writer.CompleteAsync(CancellationToken.None);
         }
 
         var stored = new List<string>();

@@ -1,5 +1,3 @@
-using Npgsql;
-using NpgsqlTypes;
 using Parquet;
 using Parquet.Schema;
 using Writeback.Core.Contracts;
@@ -18,16 +16,16 @@ internal sealed class BytesLoader(ResolvedColumn column, DataField field, string
 
     public override ValueProblem? Check(int row) => _values![row] is null ? NullProblem() : null;
 
-    public override void Write(NpgsqlBinaryImporter importer, int row)
+    public override void Write(BinaryCopyWriter writer, int row)
     {
         var value = _values![row];
         if (value is null)
         {
-            importer.WriteNull();
+            writer.Null();
         }
         else
         {
-            importer.Write(value, NpgsqlDbType.Bytea);
+            writer.Bytes(value);
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Npgsql;
 using Parquet;
 using Parquet.Schema;
 using Writeback.Core.Contracts;
@@ -35,7 +34,7 @@ internal abstract class ColumnLoader(ResolvedColumn column, DataField field, str
     public abstract ValueProblem? Check(int row);
 
     /// <summary>Writes value <paramref name="row"/> of the current row group, which <see cref="Check"/> passed.</summary>
-    public abstract void Write(NpgsqlBinaryImporter importer, int row);
+    public abstract void Write(BinaryCopyWriter writer, int row);
 
     protected ValueProblem? NullProblem() => Column.Nullable ? null : ValueProblem.NotNull;
 

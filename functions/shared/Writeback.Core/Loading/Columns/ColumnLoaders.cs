@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using NpgsqlTypes;
 using Parquet.Data;
 using Parquet.Schema;
 using Writeback.Core.Contracts;
@@ -27,11 +26,11 @@ internal static class ColumnLoaders
         [typeof(ulong)] = IntegerLoader<ulong>.For,
         [typeof(BigDecimal)] = NumericLoader.For,
         [typeof(float)] = FloatLoader.For,
-        [typeof(double)] = (c, f, d) => DirectLoader<double>.For(c, f, d, ColumnKind.DoublePrecision, NpgsqlDbType.Double),
-        [typeof(bool)] = (c, f, d) => DirectLoader<bool>.For(c, f, d, ColumnKind.Boolean, NpgsqlDbType.Boolean),
-        [typeof(DateOnly)] = (c, f, d) => DirectLoader<DateOnly>.For(c, f, d, ColumnKind.Date, NpgsqlDbType.Date),
+        [typeof(double)] = (c, f, d) => DirectLoader<double>.For(c, f, d, ColumnKind.DoublePrecision, static (w, v) => w.DoublePrecision(v)),
+        [typeof(bool)] = (c, f, d) => DirectLoader<bool>.For(c, f, d, ColumnKind.Boolean, static (w, v) => w.Boolean(v)),
+        [typeof(DateOnly)] = (c, f, d) => DirectLoader<DateOnly>.For(c, f, d, ColumnKind.Date, static (w, v) => w.Date(v)),
         [typeof(DateTime)] = DateTimeLoader.For,
-        [typeof(Guid)] = (c, f, d) => DirectLoader<Guid>.For(c, f, d, ColumnKind.Uuid, NpgsqlDbType.Uuid),
+        [typeof(Guid)] = (c, f, d) => DirectLoader<Guid>.For(c, f, d, ColumnKind.Uuid, static (w, v) => w.Uuid(v)),
         [typeof(string)] = StringLoader.For,
         [typeof(ReadOnlyMemory<char>)] = StringLoader.For,
         [typeof(byte[])] = BytesLoader.For,

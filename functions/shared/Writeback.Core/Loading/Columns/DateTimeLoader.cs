@@ -1,5 +1,3 @@
-using Npgsql;
-using NpgsqlTypes;
 using Parquet;
 using Parquet.Schema;
 using Writeback.Core.Contracts;
@@ -29,25 +27,22 @@ internal sealed class DateTimeLoader(ResolvedColumn column, DataField field, str
 
     public override ValueProblem? Check(int row) => _values.TryGet(row, out _) ? null : NullProblem();
 
-    public override void Write(NpgsqlBinaryImporter importer, int row)
+    public override void Write(BinaryCopyWriter writer, int row)
     {
         if (!_values.TryGet(row, out var value))
         {
-            importer.WriteNull();
+            writer.Null();
             return;
         }
 
-        switch (Column.Type.Kind)
+        // A timestamptz's value is UTC and a timestamp's the wall clock: either way the ticks are what is sent.
+        if (Column.Type.Kind == ColumnKind.Date)
         {
-            case ColumnKind.Timestamptz:
-                importer.Write(DateTime.SpecifyKind(value, DateTimeKind.Utc), NpgsqlDbType.TimestampTz);
-                break;
-            case ColumnKind.Date:
-                importer.Write(DateOnly.FromDateTime(value), NpgsqlDbType.Date);
-                break;
-            default:
-                importer.Write(DateTime.SpecifyKind(value, DateTimeKind.Unspecified), NpgsqlDbType.Timestamp);
-                break;
+            writer.Date(DateOnly.FromDateTime(value));
+        }
+        else
+        {
+            writer.Timestamp(value);
         }
     }
 }

@@ -1,5 +1,3 @@
-using Npgsql;
-using NpgsqlTypes;
 using Parquet;
 using Parquet.Schema;
 using Writeback.Core.Contracts;
@@ -18,19 +16,19 @@ internal sealed class FloatLoader(ResolvedColumn column, DataField field, string
 
     public override ValueProblem? Check(int row) => _values.TryGet(row, out _) ? null : NullProblem();
 
-    public override void Write(NpgsqlBinaryImporter importer, int row)
+    public override void Write(BinaryCopyWriter writer, int row)
     {
         if (!_values.TryGet(row, out var value))
         {
-            importer.WriteNull();
+            writer.Null();
         }
         else if (Column.Type.Kind == ColumnKind.Real)
         {
-            importer.Write(value, NpgsqlDbType.Real);
+            writer.Real(value);
         }
         else
         {
-            importer.Write((double)value, NpgsqlDbType.Double);
+            writer.DoublePrecision(value);
         }
     }
 }

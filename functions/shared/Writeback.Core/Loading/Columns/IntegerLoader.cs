@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Numerics;
-using Npgsql;
-using NpgsqlTypes;
 using Parquet;
 using Parquet.Schema;
 using Writeback.Core.Contracts;
@@ -44,11 +42,11 @@ internal sealed class IntegerLoader<T>(ResolvedColumn column, DataField field, s
         return Column.Type.Kind is ColumnKind.Smallint or ColumnKind.Integer or ColumnKind.Bigint ? null : NumericLoader.Check(Column.Type, (BigInteger)wide, 0);
     }
 
-    public override void Write(NpgsqlBinaryImporter importer, int row)
+    public override void Write(BinaryCopyWriter writer, int row)
     {
         if (!_values.TryGet(row, out var value))
         {
-            importer.WriteNull();
+            writer.Null();
             return;
         }
 
@@ -56,16 +54,16 @@ internal sealed class IntegerLoader<T>(ResolvedColumn column, DataField field, s
         switch (Column.Type.Kind)
         {
             case ColumnKind.Smallint:
-                importer.Write((short)wide, NpgsqlDbType.Smallint);
+                writer.Smallint((short)wide);
                 break;
             case ColumnKind.Integer:
-                importer.Write((int)wide, NpgsqlDbType.Integer);
+                writer.Int4((int)wide);
                 break;
             case ColumnKind.Bigint:
-                importer.Write((long)wide, NpgsqlDbType.Bigint);
+                writer.Bigint((long)wide);
                 break;
             default:
-                NumericLoader.Write(importer, (BigInteger)wide, 0);
+                writer.Numeric((BigInteger)wide, 0);
                 break;
         }
     }

@@ -1,18 +1,14 @@
 using System.Globalization;
 using System.Numerics;
-using Npgsql;
-using NpgsqlTypes;
 using Parquet;
 using Parquet.Data;
 using Parquet.Schema;
 using Writeback.Core.Contracts;
-using Writeback.Core.Loading;
 
 namespace Writeback.Core.Loading.Columns;
 
 internal sealed class NumericLoader(ResolvedColumn column, DataField field, string describe) : ColumnLoader(column, field, describe)
 {
-    private static readonly BigInteger DecimalLimit = (BigInteger.One << 96) - 1;
     private static readonly BigInteger[] PowersOfTen = [.. Enumerable.Range(0, 78).Select(e => BigInteger.Pow(10, e))];
 
     private readonly ValueBuffer<BigDecimal> _values = new();
@@ -31,15 +27,15 @@ internal sealed class NumericLoader(ResolvedColumn column, DataField field, stri
     public override ValueProblem? Check(int row) =>
         _values.TryGet(row, out var value) ? Check(Column.Type, value.UnscaledValue, value.Scale) : NullProblem();
 
-    public override void Write(NpgsqlBinaryImporter importer, int row)
+    public override void Write(BinaryCopyWriter writer, int row)
     {
         if (_values.TryGet(row, out var value))
         {
-            Write(importer, value.UnscaledValue, value.Scale);
+            writer.Numeric(value.UnscaledValue, value.Scale);
         }
         else
         {
-            importer.WriteNull();
+            writer.Null();
         }
     }
 
@@ -68,29 +64,6 @@ internal sealed class NumericLoader(ResolvedColumn column, DataField field, stri
         }
 
         return null;
-    }
-
-    /// <summary>Writes a value <see cref="Check(ColumnType, BigInteger, int)"/> passed, exactly.</summary>
-    internal static void Write(NpgsqlBinaryImporter importer, BigInteger unscaled, int scale)
-    {
-        // Most values fit System.Decimal exactly (96-bit magnitude, scale up to 28): Npgsql's own converter writes them.
-        if (scale <= 28 && BigInteger.Abs(unscaled) <= DecimalLimit)
-        {
-            importer.Write(ToDecimal(unscaled, scale), NpgsqlDbType.Numeric);
-        }
-        else
-        {
-            importer.Write(ExactNumeric.From(unscaled, scale), NpgsqlDbType.Numeric);
-        }
-    }
-
-    private static decimal ToDecimal(BigInteger unscaled, int scale)
-    {
-        var magnitude = BigInteger.Abs(unscaled);
-        var lo = (int)(uint)(magnitude & uint.MaxValue);
-        var mid = (int)(uint)((magnitude >> 32) & uint.MaxValue);
-        var hi = (int)(uint)((magnitude >> 64) & uint.MaxValue);
-        return new decimal(lo, mid, hi, unscaled.Sign < 0, (byte)scale);
     }
 
     private static BigInteger Pow10(int exponent) => exponent < PowersOfTen.Length ? PowersOfTen[exponent] : BigInteger.Pow(10, exponent);

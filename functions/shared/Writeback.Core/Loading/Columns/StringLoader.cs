@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Npgsql;
-using NpgsqlTypes;
 using Parquet;
 using Parquet.Schema;
 using Writeback.Core.Contracts;
@@ -45,28 +43,28 @@ internal sealed class StringLoader(ResolvedColumn column, DataField field, strin
         };
     }
 
-    public override void Write(NpgsqlBinaryImporter importer, int row)
+    public override void Write(BinaryCopyWriter writer, int row)
     {
         var value = _values![row];
         if (value is null)
         {
-            importer.WriteNull();
+            writer.Null();
             return;
         }
 
         switch (Column.Type.Kind)
         {
             case ColumnKind.Varchar:
-                importer.Write(value, NpgsqlDbType.Varchar);
+                writer.Text(value);
                 break;
             case ColumnKind.Jsonb:
-                importer.Write(value, NpgsqlDbType.Jsonb);
+                writer.Jsonb(value);
                 break;
             case ColumnKind.Uuid:
-                importer.Write(Guid.Parse(value, CultureInfo.InvariantCulture), NpgsqlDbType.Uuid);
+                writer.Uuid(Guid.Parse(value, CultureInfo.InvariantCulture));
                 break;
             default:
-                importer.Write(value, NpgsqlDbType.Text);
+                writer.Text(value);
                 break;
         }
     }
