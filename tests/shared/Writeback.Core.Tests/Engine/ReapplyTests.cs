@@ -75,6 +75,26 @@ public sealed class ReapplyTests(PostgresDatabase database) : IClassFixture<Post
     }
 
     [Fact]
+    public async Task A_reapply_with_as_many_new_keys_as_dropped_ones_still_deletes_the_dropped_rows()
+    {
+        // The batch has as many rows as the day, ten keys swapped for ten new ones: comparing row counts alone would
+        // find nothing to delete (a shortcut once measured for the diff must keep this green).
+        var target = ScoresTarget("reapply_swapped", LoadMode.ReplacePartition);
+        var rewrite = ScoresTarget("reapply_swapped_rewrite", LoadMode.ReplacePartition);
+        var engine = CreateEngine(database.ConnectionString, target, rewrite);
+        var first = Scores(Day1, 300);
+        await RunAsync(engine, await _batches.WriteScoresAsync("swapped-1", target.Dataset, [first], "2026-11-01"));
+        var second = first.Where(r => r.Id % 30 != 0).Concat(Scores(Day1, 10, firstId: 5001)).ToList();
+
+        var published = await RunAsync(engine, await _batches.WriteScoresAsync("swapped-2", target.Dataset, [second], "2026-11-01", sequence: 2));
+        await RunAsync(engine, await _batches.WriteScoresAsync("swapped-rewrite", rewrite.Dataset, [second], "2026-11-01"));
+
+        Assert.Equal(first.Count, second.Count);
+        Assert.Equal((10L, 0L, 10L, 290L), (published.Inserted, published.Updated, published.Deleted, published.Unchanged));
+        Assert.Equal(await TableDigestAsync(database.ConnectionString, "test.reapply_swapped_rewrite"), await TableDigestAsync(database.ConnectionString, "test.reapply_swapped"));
+    }
+
+    [Fact]
     public async Task A_reapply_that_changes_every_row_and_deletes_none_writes_only_updates_and_ends_equal_to_a_full_rewrite()
     {
         // The diff then has no delete and no insert rows; Publish must not run those writes at all (an empty DELETE
