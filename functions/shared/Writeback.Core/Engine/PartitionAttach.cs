@@ -34,9 +34,7 @@ internal static partial class PartitionAttach
             return StagingStorage.Unlogged;
         }
 
-        var partition = target.Partition!;
-        var dayHasRows = await ScalarAsync(
-            connection, $"SELECT EXISTS (SELECT 1 FROM {target.QualifiedTable} WHERE {partition.Quoted} = CAST($1 AS {partition.Type.Sql}))", cancellationToken, plan.Manifest.Partition!) is true;
+        var dayHasRows = await new PublishDiff(plan).ScopeHasRowsAsync(connection, cancellationToken);
         return dayHasRows ? StagingStorage.Unlogged : new StagingStorage(Logged: true, await SiblingParametersAsync(connection, target, cancellationToken));
     }
 

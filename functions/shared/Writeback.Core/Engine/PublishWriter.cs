@@ -31,7 +31,7 @@ internal static class PublishWriter
 
         // A scope with no rows yet (a new day, an empty table) has nothing to compare with: every staged row is an
         // insert. On a table partitioned by day, staging becomes the day's partition and no row is copied at all.
-        var scopeIsEmpty = await ScalarAsync(connection, $"SELECT EXISTS (SELECT 1 FROM {live} AS t WHERE {scopeFilter})", cancellationToken, scopeParameter) is false;
+        var scopeIsEmpty = !await diff.ScopeHasRowsAsync(connection, cancellationToken);
         if (scopeIsEmpty && target.Mode == LoadMode.ReplacePartition && await PartitionAttach.TryAttachAsync(connection, plan, stagedRows, cancellationToken) is { } attached)
         {
             return attached;
@@ -167,6 +167,10 @@ internal sealed class PublishDiff
     }
 
     public string Live { get; }
+
+    /// <summary>Whether the live table holds any row of the batch's scope (its day, for a partition).</summary>
+    public async Task<bool> ScopeHasRowsAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        await ScalarAsync(connection, $"SELECT EXISTS (SELECT 1 FROM {Live} AS t WHERE {ScopeFilter})", cancellationToken, ScopeParameter) is true;
 
     public string Staging { get; }
 
