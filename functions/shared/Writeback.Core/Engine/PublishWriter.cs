@@ -168,10 +168,6 @@ internal sealed class PublishDiff
 
     public string Live { get; }
 
-    /// <summary>Whether the live table holds any row of the batch's scope (its day, for a partition).</summary>
-    public async Task<bool> ScopeHasRowsAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
-        await ScalarAsync(connection, $"SELECT EXISTS (SELECT 1 FROM {Live} AS t WHERE {ScopeFilter})", cancellationToken, ScopeParameter) is true;
-
     public string Staging { get; }
 
     public string AllColumns { get; }
@@ -194,4 +190,8 @@ internal sealed class PublishDiff
 
     /// <summary>Keyed targets only: some value column differs, nulls compared as values.</summary>
     public string Changed { get; } = "FALSE";
+
+    /// <summary>Whether the live table holds any row of the batch's scope (its day, for a partition).</summary>
+    public async Task<bool> ScopeHasRowsAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        await ScalarAsync(connection, $"SELECT EXISTS (SELECT 1 FROM {Live} AS t WHERE {ScopeFilter})", cancellationToken, ScopeParameter) is true;
 }

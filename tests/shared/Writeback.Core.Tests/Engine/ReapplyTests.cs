@@ -79,19 +79,13 @@ public sealed class ReapplyTests(PostgresDatabase database) : IClassFixture<Post
     {
         // The batch has as many rows as the day, ten keys swapped for ten new ones: comparing row counts alone would
         // find nothing to delete (a shortcut once measured for the diff must keep this green).
-        var target = ScoresTarget("reapply_swapped", LoadMode.ReplacePartition);
-        var rewrite = ScoresTarget("reapply_swapped_rewrite", LoadMode.ReplacePartition);
-        var engine = CreateEngine(database.ConnectionString, target, rewrite);
         var first = Scores(Day1, 300);
-        await RunAsync(engine, await _batches.WriteScoresAsync("swapped-1", target.Dataset, [first], "2026-11-01"));
         var second = first.Where(r => r.Id % 30 != 0).Concat(Scores(Day1, 10, firstId: 5001)).ToList();
 
-        var published = await RunAsync(engine, await _batches.WriteScoresAsync("swapped-2", target.Dataset, [second], "2026-11-01", sequence: 2));
-        await RunAsync(engine, await _batches.WriteScoresAsync("swapped-rewrite", rewrite.Dataset, [second], "2026-11-01"));
+        var published = await ReapplyBesideRewriteAsync("swapped", first, second);
 
         Assert.Equal(first.Count, second.Count);
         Assert.Equal((10L, 0L, 10L, 290L), (published.Inserted, published.Updated, published.Deleted, published.Unchanged));
-        Assert.Equal(await TableDigestAsync(database.ConnectionString, "test.reapply_swapped_rewrite"), await TableDigestAsync(database.ConnectionString, "test.reapply_swapped"));
     }
 
     [Fact]
@@ -99,18 +93,31 @@ public sealed class ReapplyTests(PostgresDatabase database) : IClassFixture<Post
     {
         // The diff then has no delete and no insert rows; Publish must not run those writes at all (an empty DELETE
         // against a misestimated diff ran as a nested loop of the whole day against the whole diff).
-        var target = ScoresTarget("reapply_all_changed", LoadMode.ReplacePartition);
-        var rewrite = ScoresTarget("reapply_all_changed_rewrite", LoadMode.ReplacePartition);
-        var engine = CreateEngine(database.ConnectionString, target, rewrite);
         var first = Scores(Day1, 2000);
-        await RunAsync(engine, await _batches.WriteScoresAsync("allchanged-1", target.Dataset, [first], "2026-11-01"));
         var second = first.Select(r => r with { Minutes = r.Minutes + 1 }).ToList();
 
-        var published = await RunAsync(engine, await _batches.WriteScoresAsync("allchanged-2", target.Dataset, [second], "2026-11-01", sequence: 2));
-        await RunAsync(engine, await _batches.WriteScoresAsync("allchanged-rewrite", rewrite.Dataset, [second], "2026-11-01"));
+        var published = await ReapplyBesideRewriteAsync("all_changed", first, second);
 
         Assert.Equal((0L, 2000L, 0L, 0L), (published.Inserted, published.Updated, published.Deleted, published.Unchanged));
-        Assert.Equal(await TableDigestAsync(database.ConnectionString, "test.reapply_all_changed_rewrite"), await TableDigestAsync(database.ConnectionString, "test.reapply_all_changed"));
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="first"/> and then <paramref name="second"/> as one day of <c>test.reapply_{name}</c>,
+    /// and <paramref name="second"/> alone into an empty twin table; checks that both tables end with the same rows and
+    /// returns the re-apply's result.
+    /// </summary>
+    private async Task<PublishResult> ReapplyBesideRewriteAsync(string name, IReadOnlyList<ScoreRow> first, IReadOnlyList<ScoreRow> second)
+    {
+        var target = ScoresTarget($"reapply_{name}", LoadMode.ReplacePartition);
+        var rewrite = ScoresTarget($"reapply_{name}_rewrite", LoadMode.ReplacePartition);
+        var engine = CreateEngine(database.ConnectionString, target, rewrite);
+        await RunAsync(engine, await _batches.WriteScoresAsync($"{name}-1", target.Dataset, [first], "2026-11-01"));
+
+        var published = await RunAsync(engine, await _batches.WriteScoresAsync($"{name}-2", target.Dataset, [second], "2026-11-01", sequence: 2));
+        await RunAsync(engine, await _batches.WriteScoresAsync($"{name}-rewrite", rewrite.Dataset, [second], "2026-11-01"));
+
+        Assert.Equal(await TableDigestAsync(database.ConnectionString, $"test.reapply_{name}_rewrite"), await TableDigestAsync(database.ConnectionString, $"test.reapply_{name}"));
+        return published;
     }
 
     /// <summary>A score of null on every row whose id is 8 modulo 50.</summary>
